@@ -1,0 +1,42 @@
+// The ES2015+ library pieces Espruino 2v29 really implements (../shared/espruino-platform.md §1).
+// The firmware type-checks against lib ES5 plus this file, so anything Espruino lacks
+// (Map, Set, Symbol, Array.from, Promise.prototype.finally, Math.trunc, ...) is a type error.
+
+interface PromiseConstructor {
+  readonly prototype: Promise<any>;
+  new <T>(executor: (resolve: (value: T | PromiseLike<T>) => void, reject: (reason?: any) => void) => void): Promise<T>;
+  all<T>(values: readonly (T | PromiseLike<T>)[]): Promise<T[]>;
+  resolve(): Promise<void>;
+  resolve<T>(value: T | PromiseLike<T>): Promise<T>;
+  reject<T = never>(reason?: any): Promise<T>;
+}
+declare var Promise: PromiseConstructor;
+
+interface ObjectConstructor {
+  assign<T extends {}, U>(target: T, source: U): T & U;
+  assign<T extends {}, U, V>(target: T, source1: U, source2: V): T & U & V;
+  values<T>(o: { [s: string]: T }): T[];
+  entries<T>(o: { [s: string]: T }): [string, T][];
+  fromEntries<T>(entries: [string, T][]): { [k: string]: T };
+}
+
+interface String {
+  startsWith(searchString: string, position?: number): boolean;
+  endsWith(searchString: string, endPosition?: number): boolean;
+  includes(searchString: string, position?: number): boolean;
+  padStart(maxLength: number, fillString?: string): string;
+  padEnd(maxLength: number, fillString?: string): string;
+  repeat(count: number): string;
+  replaceAll(searchValue: string, replaceValue: string): string;
+}
+
+interface Array<T> {
+  find(predicate: (value: T, index: number, obj: T[]) => unknown): T | undefined;
+  findIndex(predicate: (value: T, index: number, obj: T[]) => unknown): number;
+  includes(searchElement: T, fromIndex?: number): boolean;
+  fill(value: T, start?: number, end?: number): this;
+}
+
+interface Uint8Array {
+  fill(value: number, start?: number, end?: number): this;
+}
