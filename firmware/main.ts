@@ -1,10 +1,4 @@
-// Entry point of the bundle. For now: a boot line and a heartbeat blink, so the
-// build pipeline and the simulator have something real to run.
-const LED_PIN = D2;
+// Entry point of the bundle: the device application (see firmware/app/device.ts and README issue-7).
+import { boot } from "./app/device";
 
-let ledOn = false;
-console.log("[I] boot espruino-aws-iot");
-setInterval(() => {
-  ledOn = !ledOn;
-  digitalWrite(LED_PIN, ledOn);
-}, 500);
+boot();

@@ -27,6 +27,12 @@ export interface DeviceConfig {
   refresh: number; // report interval, seconds
   keepAlive: number; // MQTT keep-alive, seconds (AWS clamps to 30..1200)
   sntp: string; // SNTP server
+  // Optional tuning (issue 7), defaults in brackets; tests shorten them:
+  boMin?: number; // reconnect backoff base, ms [1000]
+  boMax?: number; // reconnect backoff cap, ms [120000]
+  life?: number; // seconds a connection may live before it is re-signed and renewed [82800 = 23 h]
+  maxPkt?: number; // largest incoming MQTT packet kept, bytes [2048]; larger job documents are REJECTED
+  getTo?: number; // seconds to wait for shadow get/accepted before asking again [10]
 }
 
 export const CONFIG_DEFAULTS = {
@@ -42,7 +48,7 @@ export const CONFIG_DEFAULTS = {
 };
 
 const REQUIRED_STRINGS = ["ssid", "host", "region", "akid", "secret", "thing"];
-const NUMBERS = ["port", "relayPort", "tokenExp", "dhtPin", "ledPin", "btnPin", "refresh", "keepAlive"];
+const NUMBERS = ["port", "relayPort", "tokenExp", "dhtPin", "ledPin", "btnPin", "refresh", "keepAlive", "boMin", "boMax", "life", "maxPkt", "getTo"];
 const BOOLEANS = ["tls", "ledLow"];
 const OPTIONAL_STRINGS = ["pass", "token", "clientId", "relayHost", "sntp"];
 
@@ -76,6 +82,8 @@ export function validateConfig(raw: any): { config?: DeviceConfig; errors: strin
   if (typeof c.thing === "string" && c.thing.length > 128) errors.push("thing is longer than 128 characters");
   if (typeof c.refresh === "number" && (c.refresh < 1 || c.refresh > 86400)) errors.push("refresh must be 1..86400 seconds");
   if (typeof c.port === "number" && (c.port < 1 || c.port > 65535)) errors.push("port must be 1..65535");
+  if (typeof c.life === "number" && c.life < 10) errors.push("life must be at least 10 seconds");
+  if (typeof c.maxPkt === "number" && (c.maxPkt < 512 || c.maxPkt > 65536)) errors.push("maxPkt must be 512..65536 bytes");
   if (c.relayHost !== undefined && c.relayPort === undefined) errors.push("relayPort is required with relayHost");
   if (errors.length) return { errors: errors };
   return { config: c as DeviceConfig, errors: errors };

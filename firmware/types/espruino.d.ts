@@ -102,3 +102,46 @@ interface EspruinoModules {
 }
 
 declare function require<K extends keyof EspruinoModules>(name: K): EspruinoModules[K];
+
+// (issue 7) Pins given as GPIO numbers (config stores numbers; Espruino accepts them everywhere a Pin goes).
+declare function digitalWrite(pin: number, value: number | boolean): void;
+declare function digitalRead(pin: number): number;
+declare function pinMode(pin: Pin | number, mode: string, automatic?: boolean): void;
+declare function setWatch(
+  f: (e: { state: boolean; time: number; lastTime: number }) => void,
+  pin: number,
+  options: { repeat?: boolean; edge?: "rising" | "falling" | "both"; debounce?: number }
+): any;
+
+// (issue 2) More of the device API, as documented in ../shared/espruino-platform.md section 5.
+/** pinMode() modes on ESP8266/ESP32 ("auto" returns the pin to automatic mode). */
+type EspruinoPinMode = "input" | "input_pullup" | "input_pulldown" | "output" | "opendrain" | "opendrain_pullup" | "analog" | "auto";
+/** What a setWatch callback receives: level after the edge, and edge times in seconds (~1 us resolution). */
+interface EspruinoWatchEvent {
+  state: boolean;
+  time: number;
+  lastTime: number;
+}
+/** Pulse a pin: one duration or a list of alternating durations, in milliseconds. */
+declare function digitalPulse(pin: Pin | number, value: boolean | number, time: number | number[]): void;
+declare function clearWatch(id?: number): void;
+declare function btoa(binary: string): string;
+declare function atob(base64: string): string;
+declare function getTime(): number;
+declare function setTime(seconds: number): void;
+/** Reloads .bootcde from Storage (after Storage.compact(), code running from flash may break). */
+declare function load(file?: string): void;
+
+interface WifiDisconnectedDetails {
+  reason?: string; // why the link dropped, as the SDK reports it
+  [k: string]: any;
+}
+interface WifiModule {
+  on(event: "disconnected", cb: (details: WifiDisconnectedDetails) => void): void;
+  getIP(cb?: (err: any, info: { ip: string; netmask?: string; gw?: string; mac?: string }) => void): { ip: string; [k: string]: any };
+}
+
+interface ESP32Module {
+  reboot(): void;
+  getState(): { [k: string]: any };
+}

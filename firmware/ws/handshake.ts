@@ -1,0 +1,93 @@
+// WebSocket opening handshake for a client (RFC 6455 section 4): pure, no I/O.
+
+export const WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+export interface WsUrl {
+  tls: boolean; // wss:
+  host: string; // authority as written (host[:port]): the Host header, i.e. what was signed
+  name: string; // host name only
+  port: number;
+  path: string; // path + query
+}
+
+// Parses ws://host[:port]/path?query or wss://...; returns an error in plain words when it is not one.
+export function wsParseUrl(url: string): WsUrl | string {
+  const tls = url.indexOf("wss://") == 0;
+  if (!tls && url.indexOf("ws://") != 0) return "URL must start with ws:// or wss://";
+  const rest = url.substr(tls ? 6 : 5);
+  let slash = rest.indexOf("/");
+  const q = rest.indexOf("?");
+  if (slash < 0 || (q >= 0 && q < slash)) slash = q;
+  const host = slash < 0 ? rest : rest.substr(0, slash);
+  let path = slash < 0 ? "/" : rest.substr(slash);
+  if (path.charAt(0) == "?") path = "/" + path;
+  const colon = host.indexOf(":");
+  const name = colon < 0 ? host : host.substr(0, colon);
+  const port = colon < 0 ? (tls ? 443 : 80) : parseInt(host.substr(colon + 1), 10);
+  if (!name.length || !(port > 0 && port < 65536)) return "URL has no valid host and port";
+  return { tls: tls, host: host, name: name, port: port, path: path };
+}
+
+// The upgrade request. `host` is the signed host (may differ from the TCP target behind a relay).
+export function wsRequest(path: string, host: string, key: string): string {
+  return (
+    "GET " + path + " HTTP/1.1\r\nHost: " + host +
+    "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
+    "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n"
+  );
+}
+
+export interface WsHead {
+  status: number;
+  reason: string;
+  accept: string;
+  date: string;
+  proto: string;
+  upgrade: string;
+  conn: string;
+  clen: number; // Content-Length, -1 when absent
+  len: number; // bytes of the head including the blank line; the rest of the buffer is frames/body
+}
+
+// Parses the response head once the blank line has arrived; null while it is incomplete.
+export function wsParseHead(buf: string): WsHead | null {
+  const end = buf.indexOf("\r\n\r\n");
+  if (end < 0) return null;
+  const lines = buf.substr(0, end).split("\r\n");
+  const sl = lines[0];
+  const sp1 = sl.indexOf(" ");
+  const sp2 = sl.indexOf(" ", sp1 + 1);
+  const h: WsHead = {
+    status: sl.indexOf("HTTP/") == 0 ? parseInt(sl.substr(sp1 + 1, 3), 10) || 0 : 0,
+    reason: sp2 < 0 ? "" : sl.substr(sp2 + 1),
+    accept: "",
+    date: "",
+    proto: "",
+    upgrade: "",
+    conn: "",
+    clen: -1,
+    len: end + 4,
+  };
+  for (let i = 1; i < lines.length; i++) {
+    const c = lines[i].indexOf(":");
+    if (c < 0) continue;
+    const k = lines[i].substr(0, c).trim().toLowerCase();
+    const v = lines[i].substr(c + 1).trim();
+    if (k == "sec-websocket-accept") h.accept = v;
+    else if (k == "date") h.date = v;
+    else if (k == "sec-websocket-protocol") h.proto = v;
+    else if (k == "upgrade") h.upgrade = v.toLowerCase();
+    else if (k == "connection") h.conn = v.toLowerCase();
+    else if (k == "content-length") h.clen = parseInt(v, 10);
+  }
+  return h;
+}
+
+// "" when a 101 head completes the handshake, otherwise why not (in plain words).
+export function wsCheckHead(h: WsHead, accept: string): string {
+  if (h.status != 101) return "WebSocket upgrade refused: HTTP " + h.status + (h.reason ? " " + h.reason : "");
+  if (h.upgrade != "websocket" || h.conn.indexOf("upgrade") < 0) return "WebSocket upgrade answer lacks Upgrade/Connection headers";
+  if (h.accept != accept) return "WebSocket upgrade answer has a wrong Sec-WebSocket-Accept";
+  if (h.proto && h.proto != "mqtt") return "server chose WebSocket subprotocol " + h.proto + " instead of mqtt";
+  return "";
+}

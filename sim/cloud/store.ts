@@ -1,0 +1,101 @@
+/**
+ * Persistence: one JSON file per record under dataDir, written atomically (write to a temporary file, fsync,
+ * rename). Writes to the same key are serialized and coalesced (the latest value wins).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+function encodeName(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*:~.]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
+interface Slot { writing: boolean; pending: string | null | undefined; waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> }
+
+export class JsonStore {
+  private slots = new Map<string, Slot>();
+  private seq = 0;
+  constructor(readonly dir: string) {
+    fs.mkdirSync(dir, { recursive: true });
+  }
+
+  fileFor(collection: string, key: string): string {
+    return path.join(this.dir, collection, encodeName(key) + ".json");
+  }
+
+  /** Synchronous load of a whole collection: key -> value. Unreadable files are reported and skipped. */
+  loadAll<T>(collection: string, onError?: (file: string, err: Error) => void): Map<string, T> {
+    const out = new Map<string, T>();
+    const dir = path.join(this.dir, collection);
+    let names: string[] = [];
+    try { names = fs.readdirSync(dir); } catch { return out; }
+    for (const n of names) {
+      if (!n.endsWith(".json")) continue;
+      const file = path.join(dir, n);
+      try {
+        out.set(decodeURIComponent(n.slice(0, -5)), JSON.parse(fs.readFileSync(file, "utf8")));
+      } catch (e) {
+        if (onError) onError(file, e as Error);
+      }
+    }
+    return out;
+  }
+
+  readFile<T>(name: string): T | undefined {
+    try { return JSON.parse(fs.readFileSync(path.join(this.dir, name), "utf8")); } catch { return undefined; }
+  }
+
+  /** Atomic synchronous write of a top-level file (config). */
+  writeFileSync(name: string, value: unknown, mode?: number): void {
+    const file = path.join(this.dir, name);
+    const tmp = file + ".tmp" + process.pid;
+    fs.writeFileSync(tmp, JSON.stringify(value, null, 2) + "\n", { mode: mode ?? 0o600 });
+    fs.renameSync(tmp, file);
+  }
+
+  /** Stores (value !== null) or removes (value === null) a record. Resolves once it is on disk. */
+  put(collection: string, key: string, value: unknown | null): Promise<void> {
+    const file = this.fileFor(collection, key);
+    let slot = this.slots.get(file);
+    if (!slot) { slot = { writing: false, pending: undefined, waiters: [] }; this.slots.set(file, slot); }
+    slot.pending = value === null ? null : JSON.stringify(value);
+    const p = new Promise<void>((resolve, reject) => slot!.waiters.push({ resolve, reject }));
+    if (!slot.writing) this.drain(file, slot);
+    return p;
+  }
+
+  private async drain(file: string, slot: Slot): Promise<void> {
+    slot.writing = true;
+    while (slot.pending !== undefined) {
+      const data = slot.pending;
+      const waiters = slot.waiters;
+      slot.pending = undefined;
+      slot.waiters = [];
+      try {
+        if (data === null) {
+          await fs.promises.rm(file, { force: true });
+        } else {
+          await fs.promises.mkdir(path.dirname(file), { recursive: true });
+          const tmp = file + ".tmp" + process.pid + "." + this.seq++;
+          const fh = await fs.promises.open(tmp, "w", 0o600);
+          try { await fh.writeFile(data); await fh.sync(); } finally { await fh.close(); }
+          await fs.promises.rename(tmp, file);
+        }
+        waiters.forEach((w) => w.resolve());
+      } catch (e) {
+        waiters.forEach((w) => w.reject(e as Error));
+      }
+    }
+    slot.writing = false;
+    this.slots.delete(file);
+    slot.waiters.forEach((w) => w.resolve());
+  }
+
+  /** Resolves when every write started so far is on disk. */
+  async flush(): Promise<void> {
+    const all: Promise<void>[] = [];
+    for (const slot of this.slots.values()) {
+      all.push(new Promise<void>((resolve) => slot.waiters.push({ resolve, reject: () => resolve() })));
+    }
+    await Promise.all(all);
+  }
+}

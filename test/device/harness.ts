@@ -1,0 +1,122 @@
+// End-to-end harness: the firmware (a test build of firmware/main.ts, same pipeline as
+// npm run build) in the board simulator against the local AWS IoT stand-in, all on 127.0.0.1.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { buildBundle } from "../../scripts/build";
+import { startCloud, Cloud } from "../../sim/cloud";
+import { startDevice, DeviceHandle, StartOptions } from "../../sim/board";
+
+export const LED = 2; // default ledPin (active low: level 0 = lit)
+export const BTN = 0;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "device-e2e-"));
+let bundle: Promise<string> | null = null;
+
+export function firmware(): Promise<string> {
+  if (!bundle) {
+    const outfile = path.join(tmp, "firmware.js");
+    bundle = buildBundle({ entry: "firmware/main.ts", outfile, sourcemap: false }).then(() => outfile);
+  }
+  return bundle;
+}
+
+export function dir(name: string): string {
+  return fs.mkdtempSync(path.join(tmp, name + "-"));
+}
+
+export async function cloudUp(opts: Record<string, any> = {}): Promise<Cloud> {
+  return startCloud({ dataDir: dir("cloud"), port: 0, keepAliveMinSeconds: 1, ...opts } as any);
+}
+
+// iot.json for `thing` against `cloud`, with short test timings (refresh 2 s, fast backoff).
+export async function deviceConfig(cloud: Cloud, thing: string, extra: Record<string, any> = {}): Promise<Record<string, any>> {
+  const cr = await cloud.createThing(thing);
+  const i = cloud.endpoint.lastIndexOf(":");
+  return {
+    ssid: "lab",
+    pass: "labpass",
+    host: cloud.endpoint.substr(0, i),
+    port: +cloud.endpoint.substr(i + 1),
+    region: cloud.region,
+    akid: cr.accessKeyId,
+    secret: cr.secretAccessKey,
+    thing,
+    refresh: 2,
+    boMin: 100,
+    boMax: 1000,
+    getTo: 2,
+    ...extra,
+  };
+}
+
+const devices: DeviceHandle[] = [];
+export async function boot(config: Record<string, any>, opts: Partial<StartOptions> = {}): Promise<DeviceHandle> {
+  const d = await startDevice({
+    board: "esp8266",
+    storageDir: dir("dev"),
+    bundlePath: await firmware(),
+    config,
+    wifi: { ssid: "lab", password: "labpass" },
+    name: config.thing,
+    ...opts,
+  });
+  devices.push(d);
+  return d;
+}
+
+export async function stopAll(...clouds: (Cloud | undefined)[]): Promise<void> {
+  while (devices.length) await devices.pop()!.stop();
+  for (const c of clouds) if (c) await c.stop();
+}
+
+// Polls cond() until it returns a truthy value (no fixed sleeps); rejects with `what` on timeout.
+export async function until<T>(cond: () => T | Promise<T>, what: string, ms = 10000): Promise<T> {
+  const end = Date.now() + ms;
+  let last: any;
+  for (;;) {
+    try {
+      const v = await cond();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error("timed out waiting for " + what + (last ? ": " + last.message : ""));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function reported(cloud: Cloud, thing: string): any {
+  const s = cloud.shadows.get(thing);
+  return (s && s.state && s.state.reported) || {};
+}
+export function delta(cloud: Cloud, thing: string): any {
+  const s = cloud.shadows.get(thing);
+  return s && s.state && s.state.delta;
+}
+export function desired(cloud: Cloud, thing: string): any {
+  const s = cloud.shadows.get(thing);
+  return (s && s.state && s.state.desired) || {};
+}
+
+// Counts MQTT publishes from the device (client id = thing) on topics ending with `suffix`.
+export function watchPublishes(cloud: Cloud, thing: string, suffix: string): { list: any[]; stop(): void } {
+  const list: any[] = [];
+  const cb = (packet: any, client: any) => {
+    if (!client || client.id !== thing || !packet || !packet.topic || !packet.topic.endsWith(suffix)) return;
+    try {
+      list.push({ topic: packet.topic, msg: JSON.parse(packet.payload.toString()) });
+    } catch {
+      list.push({ topic: packet.topic, msg: null });
+    }
+  };
+  cloud.on("publish", cb);
+  return { list, stop: () => cloud.off("publish", cb) };
+}
+
+export function ledLit(d: DeviceHandle): boolean {
+  return d.led(LED).level === 0;
+}
+
+export function count(d: DeviceHandle, match: string | RegExp): number {
+  return d.logs.filter((l) => (typeof match === "string" ? l.includes(match) : match.test(l))).length;
+}

@@ -1,0 +1,131 @@
+// Jobs runner (pure) with fake hooks.
+import { Jobs, JobRec } from "../../firmware/jobs/jobs";
+
+function make(rec: JobRec | null = null) {
+  const out: { sub: string; msg: any }[] = [];
+  const st = { rec, reboots: 0, runs: [] as any[], done: null as null | ((ok: boolean, why: string) => void) };
+  const j = new Jobs(
+    {
+      pub: (sub, msg) => out.push({ sub, msg: JSON.parse(JSON.stringify(msg)) }),
+      save: (r) => (st.rec = { ...r }),
+      known: (op) => ["reboot", "blink", "set-config"].includes(op),
+      run: (doc, done) => {
+        st.runs.push(doc);
+        st.done = done;
+      },
+      reboot: () => st.reboots++,
+      log: () => {},
+    },
+    rec,
+  );
+  return { j, out, st };
+}
+const ex = (jobId: string, doc: any, v = 1, n = 1) => ({ execution: { jobId, jobDocument: doc, versionNumber: v, executionNumber: n, status: "QUEUED" } });
+const last = (out: any[]) => out[out.length - 1];
+
+test("a job runs once: IN_PROGRESS (expectedVersion), handler, SUCCEEDED, then $next", () => {
+  const { j, out, st } = make();
+  j.connected();
+  expect(out[0]).toEqual({ sub: "$next/get", msg: {} });
+  j.onNext(ex("j1", { operation: "blink", count: 2 }));
+  expect(last(out)).toEqual({ sub: "j1/update", msg: { status: "IN_PROGRESS", expectedVersion: 1, clientToken: "j1" } });
+  expect(st.rec).toEqual({ j: "j1", n: 1, st: "IP" });
+  j.onNext(ex("j1", { operation: "blink" })); // duplicate notify
+  j.onAccepted("j1", {});
+  expect(st.runs.length).toBe(1);
+  expect(st.rec!.st).toBe("RUN");
+  st.done!(true, "");
+  expect(last(out).msg).toEqual({ status: "SUCCEEDED", expectedVersion: 2, clientToken: "j1" });
+  expect(st.rec!.st).toBe("SUCCEEDED");
+  j.onAccepted("j1", {});
+  expect(last(out).sub).toBe("$next/get");
+  j.onNext(ex("j1", { operation: "blink" }, 3)); // late duplicate after completion
+  expect(st.runs.length).toBe(1);
+});
+
+test("handler failure -> FAILED with statusDetails", () => {
+  const { j, out, st } = make();
+  j.onNext(ex("j2", { operation: "set-config", refresh: -1 }));
+  j.onAccepted("j2", { executionState: { status: "IN_PROGRESS", versionNumber: 2 } });
+  st.done!(false, "refresh must be a whole number 1..86400");
+  expect(last(out).msg).toEqual({
+    status: "FAILED",
+    expectedVersion: 2,
+    clientToken: "j1",
+    statusDetails: { reason: "refresh must be a whole number 1..86400" },
+  });
+});
+
+test("unknown operation -> REJECTED without running", () => {
+  const { j, out, st } = make();
+  j.onNext(ex("j3", { operation: "format-disk" }));
+  expect(last(out).msg).toMatchObject({ status: "REJECTED", statusDetails: { reason: "unknown operation: format-disk" } });
+  expect(st.runs.length).toBe(0);
+  j.onNext(ex("j4", { nothing: 1 }));
+  expect(out.filter((o) => o.sub === "j4/update").length).toBe(0); // one at a time
+});
+
+test("reboot job: marker saved, reboot; SUCCEEDED reported after boot, not run twice", () => {
+  const a = make();
+  a.j.onNext(ex("r1", { operation: "reboot" }));
+  a.j.onAccepted("r1", {});
+  expect(a.st.reboots).toBe(1);
+  expect(a.st.rec).toEqual({ j: "r1", n: 1, st: "RB" });
+  const b = make(a.st.rec);
+  b.j.connected();
+  b.j.onNext({ execution: { jobId: "r1", jobDocument: { operation: "reboot" }, versionNumber: 2, executionNumber: 1, status: "IN_PROGRESS" } });
+  expect(last(b.out).msg).toMatchObject({ status: "SUCCEEDED", expectedVersion: 2 });
+  expect(b.st.reboots).toBe(0);
+});
+
+test("a job interrupted by a restart while running is FAILED, not run again", () => {
+  const b = make({ j: "k1", n: 1, st: "RUN" });
+  b.j.onNext(ex("k1", { operation: "blink" }, 2));
+  expect(b.st.runs.length).toBe(0);
+  expect(last(b.out).msg).toMatchObject({ status: "FAILED", statusDetails: { reason: "interrupted by a restart" } });
+  // a terminal status that was not confirmed is sent again
+  const c = make({ j: "k2", n: 1, st: "SUCCEEDED" });
+  c.j.onNext(ex("k2", { operation: "blink" }, 3));
+  expect(last(c.out).msg).toMatchObject({ status: "SUCCEEDED" });
+  expect(c.st.runs.length).toBe(0);
+});
+
+test("rejections never loop", () => {
+  const { j, out, st } = make();
+  j.onNext(ex("v1", { operation: "blink" }));
+  j.onRejected("v1", { code: "VersionMismatch", executionState: { status: "IN_PROGRESS", versionNumber: 5 } });
+  expect(last(out).msg).toMatchObject({ status: "IN_PROGRESS", expectedVersion: 5 });
+  j.onRejected("v1", { code: "VersionMismatch" });
+  j.onRejected("v1", { code: "VersionMismatch" });
+  expect(st.rec).toEqual({ j: "v1", n: 1, st: "X" });
+  expect(last(out).sub).toBe("$next/get");
+  const n = out.length;
+  j.onNext(ex("v1", { operation: "blink" }, 6)); // the cloud still offers it: ignored
+  expect(out.length).toBe(n);
+  // terminal state: dropped at once
+  j.onNext(ex("v2", { operation: "blink" }));
+  j.onRejected("v2", { code: "InvalidStateTransition", message: "canceled" });
+  expect(st.rec).toEqual({ j: "v2", n: 1, st: "X" });
+  j.onRejected("v2", { code: "TerminalStateReached" }); // stray: ignored
+  expect(st.runs.length).toBe(0);
+});
+
+test("connection lost while waiting for an answer: decided again from the record", () => {
+  const { j, out, st } = make();
+  j.onNext(ex("w1", { operation: "blink" }));
+  j.connected(); // reconnect before IN_PROGRESS was answered
+  j.onNext(ex("w1", { operation: "blink" }));
+  expect(out.filter((o) => o.msg.status === "IN_PROGRESS").length).toBe(2);
+  j.onAccepted("w1", {});
+  j.connected(); // reconnect while the handler runs: not run twice
+  j.onNext(ex("w1", { operation: "blink" }, 2));
+  expect(st.runs.length).toBe(1);
+});
+
+test("oversize document: ask without document, then REJECTED with a reason", () => {
+  const { j, out } = make();
+  j.oversize();
+  expect(last(out)).toEqual({ sub: "$next/get", msg: { includeJobDocument: false, clientToken: "nd0" } });
+  j.onNext({ clientToken: "nd0", execution: { jobId: "big", versionNumber: 1, executionNumber: 1 } });
+  expect(last(out).msg).toMatchObject({ status: "REJECTED", statusDetails: { reason: "job document too large for this device" } });
+});

@@ -1,0 +1,170 @@
+// Shadow sync logic (pure) with fake hooks.
+import { Shadow, checkDesired } from "../../firmware/shadow/shadow";
+
+function make(mark = "") {
+  const out: { sub: string; msg: any }[] = [];
+  const applied: [string, any][] = [];
+  const st = { mark, reboots: 0, logs: [] as string[] };
+  const s = new Shadow(
+    {
+      pub: (sub, msg) => out.push({ sub, msg: JSON.parse(JSON.stringify(msg)) }),
+      apply: (k, v) => applied.push([k, v]),
+      reboot: () => st.reboots++,
+      mark: () => st.mark,
+      setMark: (m) => (st.mark = m),
+      log: (l, m) => st.logs.push(l + " " + m),
+    },
+    "x",
+  );
+  return { s, out, applied, st };
+}
+const last = (out: any[]) => out[out.length - 1];
+
+test("checkDesired validates types and bounds", () => {
+  expect(checkDesired("on", true)).toBeNull();
+  expect(checkDesired("on", "yes")).toBe("must be true or false");
+  expect(checkDesired("refresh", 10)).toBeNull();
+  expect(checkDesired("refresh", 0)).toMatch(/1\.\.86400/);
+  expect(checkDesired("refresh", 2.5)).toMatch(/whole/);
+  expect(checkDesired("refresh", "5")).toBe("must be a number");
+  expect(checkDesired("color", "red")).toBe("unknown key");
+});
+
+test("connect: get first, no update before get/accepted, then one report of changed keys", () => {
+  const { s, out } = make();
+  s.report({ on: false, btnCount: 0 }); // offline: staged
+  s.connected();
+  expect(out).toEqual([{ sub: "get", msg: { clientToken: "x1" } }]);
+  s.report({ uptime: 5 }); // waiting for get: staged
+  expect(out.length).toBe(1);
+  s.msg("get/accepted", { state: { reported: { on: false, btnCount: 0 } }, version: 4, clientToken: "x1" });
+  expect(last(out)).toEqual({ sub: "update", msg: { state: { reported: { uptime: 5 } }, clientToken: "x2" } });
+  s.report({ uptime: 5, on: false });
+  expect(out.length).toBe(2); // nothing changed: nothing sent
+});
+
+test("get/rejected 404 (no shadow yet): first report creates it", () => {
+  const { s, out } = make();
+  s.report({ on: false });
+  s.connected();
+  s.msg("get/rejected", { code: 404, message: "No shadow exists with name: 'd1'", clientToken: "x1" });
+  expect(last(out).msg.state.reported).toEqual({ on: false });
+});
+
+test("delta from get/accepted is applied and reported (offline change)", () => {
+  const { s, out, applied } = make();
+  s.connected();
+  s.msg("get/accepted", {
+    state: { desired: { on: true, refresh: 7 }, reported: { on: false, refresh: 30 }, delta: { on: true, refresh: 7 } },
+    version: 9,
+    clientToken: "x1",
+  });
+  expect(applied).toEqual([["on", true], ["refresh", 7]]);
+  expect(last(out).msg.state.reported).toEqual({ on: true, refresh: 7 });
+  expect(s.ver).toBe(9);
+});
+
+test("version: stale delta ignored, equal version applied, either order with accepted", () => {
+  const { s, out, applied } = make();
+  s.connected();
+  s.msg("get/accepted", { state: { reported: { on: false } }, version: 10, clientToken: "x1" });
+  s.msg("update/delta", { version: 9, state: { on: true } });
+  expect(applied).toEqual([]);
+  s.msg("update/delta", { version: 10, state: { on: true } });
+  expect(applied).toEqual([["on", true]]);
+  // accepted for someone else's update then its delta with the same version
+  s.msg("update/accepted", { version: 11, state: { desired: { on: false } } });
+  s.msg("update/delta", { version: 11, state: { on: false } });
+  expect(applied).toEqual([["on", true], ["on", false]]);
+  expect(last(out).msg.state.reported).toEqual({ on: false });
+  // a duplicate of an applied delta is harmless and is reported again so the delta clears
+  s.msg("update/delta", { version: 11, state: { on: false } });
+  expect(last(out).msg.state.reported).toEqual({ on: false });
+});
+
+test("get/accepted is authoritative even with a lower version (shadow recreated)", () => {
+  const { s, applied } = make();
+  s.connected();
+  s.msg("get/accepted", { state: { reported: {} }, version: 50, clientToken: "x1" });
+  s.disconnected();
+  s.connected();
+  s.msg("get/accepted", { state: { delta: { on: true } }, version: 2, clientToken: "x2" });
+  expect(applied).toEqual([["on", true]]);
+});
+
+test("offline reports coalesce into one update, latest wins", () => {
+  const { s, out } = make();
+  s.connected();
+  s.msg("get/accepted", { state: { reported: {} }, version: 1, clientToken: "x1" });
+  s.report({ uptime: 1 });
+  s.disconnected();
+  const n = out.length;
+  s.report({ uptime: 2, temperature: 20 });
+  s.report({ uptime: 3, btnCount: 1 });
+  expect(out.length).toBe(n);
+  s.connected();
+  s.msg("get/accepted", { state: { reported: { uptime: 1 } }, version: 2, clientToken: last(out).msg.clientToken });
+  expect(out.length).toBe(n + 2);
+  expect(last(out).msg.state.reported).toEqual({ uptime: 3, temperature: 20, btnCount: 1 });
+});
+
+test("unknown keys and wrong types: reported errors, desired cleared, no crash", () => {
+  const { s, out, applied } = make();
+  s.connected();
+  s.msg("get/accepted", { state: { reported: {} }, version: 1, clientToken: "x1" });
+  s.msg("update/delta", { version: 2, state: { color: "red", on: "yes", refresh: 5 } });
+  expect(applied).toEqual([["refresh", 5]]);
+  expect(last(out).msg.state).toEqual({
+    reported: { refresh: 5, errors: { color: "unknown key", on: "must be true or false" } },
+    desired: { color: null, on: null },
+  });
+  s.msg("update/delta", { version: 3, state: { on: true } });
+  expect(last(out).msg.state).toEqual({ reported: { on: true, errors: null } });
+  expect(() => s.msg("update/delta", { version: 4, state: null })).not.toThrow();
+  expect(() => s.msg("update/delta", "junk" as any)).not.toThrow();
+});
+
+test("reboot: cleared, marker saved, reboots after the update is accepted, once", () => {
+  const { s, out, st } = make();
+  s.connected();
+  s.msg("get/accepted", { state: { reported: {} }, version: 1, clientToken: "x1" });
+  s.msg("update/delta", { version: 2, state: { reboot: true }, metadata: { reboot: { timestamp: 1700000000 } } });
+  const u = last(out).msg;
+  expect(u.state.desired).toEqual({ reboot: null });
+  expect(st.mark).toBe("t1700000000");
+  expect(st.reboots).toBe(0);
+  s.msg("update/accepted", { version: 3, clientToken: u.clientToken });
+  expect(st.reboots).toBe(1);
+
+  // after the reboot the (not yet cleared) request is seen again: no second reboot
+  const b = make(st.mark);
+  b.s.connected();
+  b.s.msg("get/accepted", {
+    state: { desired: { reboot: true }, delta: { reboot: true } },
+    metadata: { desired: { reboot: { timestamp: 1700000000 } } },
+    version: 3,
+    clientToken: "x1",
+  });
+  expect(b.st.reboots).toBe(0);
+  expect(last(b.out).msg.state.desired).toEqual({ reboot: null });
+});
+
+test("update/rejected: 409 refetches, 400/413 not resent, others re-staged", () => {
+  const { s, out, st } = make();
+  s.connected();
+  s.msg("get/accepted", { state: { reported: {} }, version: 1, clientToken: "x1" });
+  s.report({ uptime: 1 });
+  s.msg("update/rejected", { code: 409, message: "Version conflict", clientToken: last(out).msg.clientToken });
+  expect(last(out).sub).toBe("get");
+  s.msg("get/accepted", { state: { reported: {} }, version: 2, clientToken: last(out).msg.clientToken });
+  expect(last(out).msg.state.reported).toEqual({ uptime: 1 });
+  const n = out.length;
+  s.msg("update/rejected", { code: 413, message: "The payload exceeds the maximum size allowed", clientToken: last(out).msg.clientToken });
+  expect(out.length).toBe(n);
+  s.report({ uptime: 2 });
+  expect(last(out).msg.state.reported).toEqual({ uptime: 2 });
+  // not ours: ignored
+  s.msg("update/rejected", { code: 409, clientToken: "other" });
+  expect(out.length).toBe(n + 1);
+  expect(st.logs.some((l) => l.includes("413"))).toBe(true);
+});

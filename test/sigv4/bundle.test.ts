@@ -1,0 +1,64 @@
+// "The bundle that contains this code passes the bundle guard": a fixture entry that presigns with
+// the firmware modules is built with the project's buildBundle (esbuild + source guard + bundle
+// guard), re-checked with the guard, and run in a bare Node vm context (no require("crypto")
+// SHA256: the TypeScript path, as on an ESP8266); its URLs must equal Node's.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as vm from "vm";
+import { buildBundle } from "../../scripts/build";
+import { checkSource } from "../../scripts/bundle-guard";
+import { JS_SHA256 } from "../../firmware/crypto/hmac";
+import { mqttRequest, presign, presignMqttUrl, signCache } from "../../firmware/aws/sigv4";
+
+const CFG = {
+  host: "a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com",
+  port: 8443,
+  region: "eu-west-1",
+  akid: "AKIAIOSFODNN7EXAMPLE",
+  secret: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+  token: "FwoGZXIvYXdzEJr//////////wEaDH+test/token==",
+  expires: 86400,
+};
+
+export function runInBareContext(code: string, ticks = 100): string[] {
+  const lines: string[] = [];
+  const timers: (() => void)[] = [];
+  const ctx = vm.createContext({
+    console: { log: (...a: unknown[]) => lines.push(a.join(" ")) },
+    setTimeout: (fn: () => void) => timers.push(fn),
+    require: (name: string) => {
+      if (name === "crypto") return { SHA1: () => new ArrayBuffer(20) }; // ESP8266: SHA1 only
+      throw new Error("Module " + name + " not found");
+    },
+    E: { toString: () => { throw new Error("E.toString must not be used on the JS path"); } },
+    atob: (s: string) => Buffer.from(s, "base64").toString("latin1"),
+  });
+  vm.runInContext(code, ctx, { timeout: 10000 });
+  for (let i = 0; i < ticks && timers.length; i++) timers.shift()!();
+  return lines;
+}
+
+describe("bundle with the signing code", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "sigv4-bundle-"));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test("builds through buildBundle, passes the guard, and gives Node's URLs in a vm", async () => {
+    const out = path.join(dir, "presign.js");
+    const r = await buildBundle({ entry: "test/fixtures/sigv4/presign-entry.ts", outfile: out });
+    const code = fs.readFileSync(out, "utf8");
+    expect(checkSource(code)).toEqual([]);
+    expect(/^[\x00-\x7f]*$/.test(code)).toBe(true);
+    expect(r.bytes).toBeLessThan(6000);
+    const lines = runInBareContext(code);
+    const c = signCache(JS_SHA256);
+    expect(lines).toContain("SIGV4 cold " + presignMqttUrl(c, CFG, "20260101T010000Z"));
+    expect(lines).toContain("SIGV4 warm " + presignMqttUrl(c, CFG, "20260101T010100Z"));
+    expect(lines).toContain("SIGV4 blocks 28 8 ms " + lines.find((l) => l.startsWith("SIGV4 blocks"))!.split(" ms ")[1]);
+    expect(lines).toContain("SIGV4 async " + presign(c, mqttRequest(CFG), "20260102T020000Z"));
+    expect(lines).toContain("SIGV4 guard clock not set (year 1970): waiting for SNTP");
+  });
+});
