@@ -1,7 +1,9 @@
 // npm run sim:device -- [--board esp8266|esp32] [--storage DIR] [--config file.json] [--bundle FILE]
 // Boots one simulated board running dist/firmware.js and streams its console until Ctrl-C.
+// --bench: boots a throw-away device, prints boot / reboot / memory-estimate timings, and exits.
 import * as fs from "fs";
 import * as path from "path";
+import { performance } from "perf_hooks";
 import { startDevice, BoardName } from "../sim/board";
 
 function usage(msg?: string): never {
@@ -11,7 +13,8 @@ function usage(msg?: string): never {
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
+  const args = process.argv.slice(2).filter((a) => a !== "--bench");
+  const bench = args.length !== process.argv.length - 2;
   const opt: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -34,6 +37,7 @@ async function main(): Promise<void> {
       usage(`cannot read --config ${opt.config}: ${e.message}`);
     }
   }
+  if (bench) return runBench(board, opt.bundle ? path.resolve(opt.bundle) : undefined);
   const dev = await startDevice({ board, storageDir, config, bundlePath: opt.bundle ? path.resolve(opt.bundle) : undefined, name: opt.name ?? board, console: true });
   console.error(`[sim] ${dev.name}: ${board} booted from ${opt.bundle ?? "dist/firmware.js"}, Storage in ${storageDir}; WiFi AP "lab". Ctrl-C to stop.`);
   const stop = async () => {
@@ -42,6 +46,29 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+}
+
+async function runBench(board: BoardName, bundlePath?: string): Promise<void> {
+  const os = await import("os");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sim-bench-"));
+  const config = { ssid: "lab", pass: "labpass", host: "127.0.0.1", port: 9, region: "eu-west-1", akid: "AKIDEXAMPLE", secret: "bench", thing: "bench" };
+  const t0 = performance.now();
+  const dev = await startDevice({ board, storageDir: dir, config, bundlePath });
+  const first = performance.now() - t0;
+  const reboots: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const a = performance.now();
+    await dev.reboot();
+    reboots.push(performance.now() - a);
+  }
+  reboots.sort((a, b) => a - b);
+  const m0 = performance.now();
+  for (let i = 0; i < 50; i++) dev.memory();
+  const memMs = (performance.now() - m0) / 50;
+  const mem = dev.memory();
+  await dev.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log(`sim:device --bench (${board}): first boot ${first.toFixed(0)} ms (bundle syntax check included), reboot median ${reboots[10].toFixed(1)} ms, memory() ${memMs.toFixed(1)} ms, estimate after boot ${mem.usage}/${mem.total} variables`);
 }
 
 main().catch((e) => {

@@ -5,8 +5,7 @@ import { CONFIG_FILE, DeviceConfig, validateConfig } from "../config/config";
 import { Shadow, checkDesired } from "../shadow/shadow";
 import { Jobs, JobRec } from "../jobs/jobs";
 import { MqttSession } from "../mqtt/session";
-import { MQTT_DISCONNECT } from "../mqtt/codec";
-import { WsLink } from "../ws/socket";
+import { createMqttClient } from "../mqtt/client";
 import { amzDate, mqttRequest, presignAsync, signCache, SignCache } from "../aws/sigv4";
 import { bootHash, defer } from "../crypto/select";
 import { CLOCK_VALID, parseHttpDate } from "./time";
@@ -118,9 +117,14 @@ function schedule(s: number): void {
   rptT = setTimeout(tick, s * 1000);
 }
 
+let rd = false; // a sensor read is under way
+
 function tick(): void {
   rptT = 0;
+  if (rd) return; // its end schedules the next report
+  rd = true;
   dhtRead(cfg.dhtPin, 3, (r) => {
+    rd = false;
     const bad = typeof r === "string";
     temp = bad ? null : (r as any).t;
     hum = bad ? null : (r as any).h;
@@ -207,8 +211,7 @@ function renewTimer(): void {
     renT = 0;
     loadCfg(true);
     log("I", "renewing the connection (signature/credentials lifetime)");
-    mq.write(MQTT_DISCONNECT);
-    mq.drop("renewing the signed connection");
+    mq.reconnect("renewing the signed connection");
   }, Math.max(s, 10) * 1000);
 }
 
@@ -220,18 +223,14 @@ function event(type: string, a: any): void {
     sh.connected();
     jb.connected();
   } else if (type === "offline") {
-    log("W", "connection lost: " + a);
+    // the client has logged "[W] mqtt: offline: <reason>"
     sh.disconnected();
     if (renT) clearTimeout(renT);
     renT = 0;
-  } else if (type === "log") log(a.indexOf("reconnecting") > 0 ? "W" : "I", a);
-  else if (type === "error") {
-    const msg: string = a.msg || "";
+  } else if (type === "error") {
+    // the client has logged "[W] mqtt: <msg>"; add what it means for the device
     if (a.status) httpRefused(a);
-    else if (msg.indexOf("skipped") === 0) {
-      log("W", msg);
-      if (msg.indexOf("/jobs/") > 0) jb.oversize();
-    } else if (msg.indexOf("refused the subscription") > 0) log("E", msg);
+    else if ((a.msg || "").indexOf("skipped") === 0 && a.msg.indexOf("/jobs/") > 0) jb.oversize();
   }
 }
 
@@ -240,9 +239,9 @@ function httpRefused(a: any): void {
   try {
     why = JSON.parse(a.body).message || "";
   } catch (e) {
-    why = (a.body || "").substr(0, 60);
+    why = a.body || "";
   }
-  log("E", "AWS IoT refused the connection: HTTP " + a.status + (why ? " " + why : ""));
+  log("E", "AWS IoT refused the connection: HTTP " + a.status + (why ? " " + why.substr(0, 72) : ""));
   if (a.status !== 403) return;
   const srv = parseHttpDate(a.date);
   const off = srv - now();
@@ -270,35 +269,24 @@ function sign(cb: (err: any, url?: string) => void): void {
 function startMqtt(): void {
   P = "$aws/things/" + cfg.thing + "/";
   sc = signCache(bootHash());
-  mq = new MqttSession(
-    {
-      clientId: cfg.clientId || cfg.thing,
-      keepAlive: cfg.keepAlive,
-      maxPacket: cfg.maxPkt || 2048,
-      backoffMin: cfg.boMin,
-      backoffMax: cfg.boMax,
-      queueMax: 8,
-    },
-    {
-      now: () => Date.now(),
-      connect: () =>
-        new WsLink(mq, { tls: cfg.tls, relayHost: cfg.relayHost, relayPort: cfg.relayPort, open: sign }),
-      wake: (ms) => {
-        if (mqT) clearTimeout(mqT);
-        mqT = ms < 0 ? 0 : setTimeout(() => {
-          mqT = 0;
-          mq.onTimer();
-        }, ms);
-      },
-      event: event,
-    }
-  );
+  log("I", "connecting to " + cfg.host + ":" + cfg.port + (cfg.relayHost ? " via " + cfg.relayHost : ""));
+  mq = createMqttClient({
+    clientId: cfg.clientId || cfg.thing,
+    keepAlive: cfg.keepAlive,
+    maxPacket: cfg.maxPkt || 2048,
+    backoffMin: cfg.boMin,
+    backoffMax: cfg.boMax,
+    queueMax: 8,
+    tls: cfg.tls,
+    relayHost: cfg.relayHost,
+    relayPort: cfg.relayPort,
+    open: sign,
+    onEvent: event,
+  });
   // One SUBSCRIBE of 7 filters (AWS: at most 8 per SUBSCRIBE). Not shadow/# : that would also echo
   // our own update requests and update/documents (two full documents) into the 1600 variables.
   ["shadow/get/+", "shadow/update/accepted", "shadow/update/rejected", "shadow/update/delta",
     "jobs/notify-next", "jobs/$next/get/+", "jobs/+/update/+"].forEach((f) => mq.subscribe(P + f, 1));
-  log("I", "connecting to " + cfg.host + ":" + cfg.port + (cfg.relayHost ? " via " + cfg.relayHost : ""));
-  mq.start();
 }
 
 // ------------------------------------------------------------------ WiFi and clock
@@ -381,7 +369,7 @@ export function boot(): void {
   if (!loadCfg(false)) {
     ledInit(2, true);
     ledError(3);
-    setTimeout(boot, 30000);
+    setTimeout(boot, 5000);
     return;
   }
   log("I", "boot " + cfg.thing);
@@ -406,7 +394,7 @@ export function boot(): void {
       },
       log: log,
     },
-    (Math.random() * 1e6).toString(36).substr(0, 3)
+    ((46656 + Math.random() * 1632959) | 0).toString(36) // 4 characters: tokens of this boot
   );
   jb = new Jobs(
     {

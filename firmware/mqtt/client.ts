@@ -20,6 +20,7 @@
 //   c.unsubscribe(filter, function (err) {});
 //   c.publish(topic, payload, qos, function (err) {});      // payload: binary string; QoS 0 or 1
 //   c.connected();  c.end();
+//   c.reconnect("renewing the signed connection");        // DISCONNECT, then reconnect (re-signed)
 // It connects at once and reconnects forever (backoff 1 s doubling to 2 min, full jitter).
 
 import { MqttOptions, MqttSession, MqttTransport } from "./session";

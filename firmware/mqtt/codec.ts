@@ -139,6 +139,13 @@ export function mqttSuback(id: number, codes: number[]): string {
 
 // ---------------------------------------------------------------- decoder
 
+// Parser for the client-to-server packets CONNECT, SUBSCRIBE and UNSUBSCRIBE, registered by
+// codec-server.ts (tests, tools) so the device bundle does not carry it; without it they are errors.
+let serverParse: ((t: number, b: string) => MqttPacket | string) | null = null;
+export function setServerParser(f: (t: number, b: string) => MqttPacket | string): void {
+  serverParse = f;
+}
+
 // Cursor over the body being parsed (module state instead of per-packet closures).
 let B = "";
 let P = 0;
@@ -206,52 +213,8 @@ function parse2(h: number, b: string): MqttPacket | string {
     }
     return sk;
   }
-  if (t == SUBSCRIBE || t == UNSUBSCRIBE) {
-    if (n < 2) return short;
-    const s: MqttPacket = { type: t, id: rid(), filters: [] };
-    if (t == SUBSCRIBE) s.qoss = [];
-    while (P < n) {
-      const f = rd();
-      if (f === undefined || (t == SUBSCRIBE && P >= n)) return short;
-      s.filters!.push(f);
-      if (t == SUBSCRIBE) {
-        const q = b.charCodeAt(P++);
-        if (q > 2) return "SUBSCRIBE has an invalid QoS byte " + q;
-        s.qoss!.push(q);
-      }
-    }
-    if (!s.filters!.length) return name + " has no topic filter";
-    return s;
-  }
-  if (t == CONNECT) {
-    const proto = rd();
-    if (proto === undefined || P + 4 > n) return short;
-    if (proto != "MQTT" || b.charCodeAt(P) != 4) return "CONNECT is not MQTT 3.1.1";
-    const f = b.charCodeAt(P + 1);
-    P += 2;
-    if (f & 1) return "CONNECT has the reserved flag bit set";
-    const c: MqttPacket = { type: t, clean: (f & 2) > 0, keepAlive: rid() };
-    c.clientId = rd();
-    if (c.clientId === undefined) return short;
-    if (f & 4) {
-      c.willTopic = rd();
-      c.willPayload = rd();
-      if (c.willPayload === undefined) return short;
-      c.willQos = (f >> 3) & 3;
-      c.willRetain = (f & 32) > 0;
-    }
-    if (f & 128) {
-      c.username = rd();
-      if (c.username === undefined) return short;
-    }
-    if (f & 64) {
-      c.password = rd();
-      if (c.password === undefined) return short;
-    }
-    if (P != n) return "CONNECT has " + (n - P) + " unexpected trailing bytes";
-    return c;
-  }
-  return "unexpected packet type " + t;
+  if (serverParse && (t == CONNECT || t == SUBSCRIBE || t == UNSUBSCRIBE)) return serverParse(t, b);
+  return name + " is a packet only clients send";
 }
 
 // Streaming decoder. feed() returns "" when all is well, otherwise a protocol error in plain

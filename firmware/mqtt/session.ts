@@ -89,6 +89,16 @@ export const OPENING = 2;
 export const CONNECTING = 3;
 export const CONNECTED = 4;
 
+// calls an app callback; an exception there is logged, never breaks the session
+function call(s: MqttSession, cb: MqttCallback | undefined, err: string | null, arg?: any): void {
+  if (!cb) return;
+  try {
+    cb(err, arg);
+  } catch (e) {
+    s.log("app callback threw: " + e);
+  }
+}
+
 function dflt(v: number | undefined, d: number): number {
   return v === undefined ? d : v;
 }
@@ -120,7 +130,7 @@ export class MqttSession {
     this.st = IDLE;
     this.t = null;
     this.dec = new MqttDecoder(dflt(o.maxPacket, 4096), this.pkt.bind(this));
-    this.ka = 1000 * Math.min(Math.max(o.keepAlive || 60, dflt(o.kaMin, 30)), dflt(o.kaMax, 1200));
+    this.ka = 1000 * Math.round(Math.min(Math.max(o.keepAlive || 60, dflt(o.kaMin, 30)), dflt(o.kaMax, 1200)));
     this.out = [];
     this.subs = [];
     this.pend = [];
@@ -142,13 +152,13 @@ export class MqttSession {
     const e = topicProblem(topic) || (qos > 1 ? "QoS 2 is not supported" : "");
     if (e) {
       this.err(e);
-      if (cb) cb(e);
+      call(this, cb, e);
       return false;
     }
     const m: OutMsg = { t: topic, p: payload, q: qos ? 1 : 0, r: !!retain, i: 0, d: false, c: cb };
     if (this.st == CONNECTED && !qos) {
       this.write(mqttPublish(topic, payload, 0, m.r, false, 0));
-      if (cb) cb(null);
+      call(this, cb, null);
       return true;
     }
     this.push(m);
@@ -160,7 +170,7 @@ export class MqttSession {
     const e = filterProblem(filter);
     if (e) {
       this.err(e);
-      if (cb) cb(e);
+      call(this, cb, e);
       return false;
     }
     let s: Sub | undefined;
@@ -182,7 +192,13 @@ export class MqttSession {
       return;
     }
     if (this.o.clean === false && this.gone.indexOf(filter) < 0) this.gone.push(filter);
-    if (cb) cb(null);
+    call(this, cb, null);
+  }
+  // Closes the connection on purpose (DISCONNECT first when connected), e.g. before the 24-hour
+  // limit of a SigV4 connection, and reconnects with a freshly signed URL after the usual backoff.
+  reconnect(reason: string): void {
+    if (this.st == CONNECTED) this.write(MQTT_DISCONNECT);
+    this.drop(reason);
   }
   // Stops for good: DISCONNECT if connected, no more reconnects; pending callbacks get an error.
   end(): void {
@@ -193,8 +209,9 @@ export class MqttSession {
     const out = this.out;
     this.out = [];
     this.pend = [];
+    const self = this;
     out.forEach(function (m) {
-      if (m.c) m.c("client ended");
+      call(self, m.c, "client ended");
     });
   }
 
@@ -310,7 +327,7 @@ export class MqttSession {
     pend.forEach(function (p) {
       if (p.k == UNSUBSCRIBE) {
         if (self.o.clean === false) self.gone.push(p.f[0]);
-        if (p.c) p.c(null);
+        call(self, p.c, null);
       }
     });
     const now = this.now();
@@ -349,7 +366,7 @@ export class MqttSession {
       const x = this.out.splice(k, 1)[0];
       this.drops++;
       this.log("mqtt: outbound queue full (" + max + "): dropped the oldest QoS " + x.q + " message to " + x.t + " (" + this.drops + " dropped so far)");
-      if (x.c) x.c("dropped: outbound queue full");
+      call(this, x.c, "dropped: outbound queue full");
     }
     this.out.push(m);
   }
@@ -389,7 +406,7 @@ export class MqttSession {
       const m = out[j];
       if (m.q) this.out.push(m);
       this.send(m);
-      if (!m.q && m.c) m.c(null);
+      if (!m.q) call(this, m.c, null);
     }
     // anything not sent (the connection dropped meanwhile) stays queued, in order
     for (; j < out.length; j++) this.out.push(out[j]);
@@ -423,7 +440,7 @@ export class MqttSession {
         const m = this.out[i];
         if (m.q && m.i == p.id && m.d) {
           this.out.splice(i, 1);
-          if (m.c) m.c(null);
+          call(this, m.c, null);
           return;
         }
       }
@@ -442,12 +459,12 @@ export class MqttSession {
             this.subs.splice(i--, 1);
             this.err("the broker refused the subscription to " + s.f);
           }
-          if (cb) cb(code == 0x80 ? "subscription refused" : null, code);
+          call(this, cb, code == 0x80 ? "subscription refused" : null, code);
         }
       }
     } else if (t == UNSUBACK) {
       const pu = this.findPend(p.id!, UNSUBSCRIBE);
-      if (pu && pu.c) pu.c(null);
+      if (pu) call(this, pu.c, null);
     } else if (t == PINGRESP) {
       this.pingAt = 0;
     } else if (t == SKIPPED) {

@@ -73,11 +73,15 @@ export class WsLink {
   // Asks o.open for a fresh URL, then start()s with it.
   open(): void {
     const self = this;
-    this.o.open!(function (err: any, url?: string) {
-      if (self.st) return; // closed meanwhile
-      if (err || !url) self.down("could not get a signed URL: " + (err || "no URL"));
-      else self.start(url);
-    });
+    try {
+      this.o.open!(function (err: any, url?: string) {
+        if (self.st) return; // closed meanwhile, or answered twice
+        if (err || !url) self.down("could not get a signed URL: " + (err || "no URL"));
+        else self.start(url);
+      });
+    } catch (e) {
+      this.down("the URL provider threw: " + e);
+    }
   }
   // Opens the socket and sends the upgrade for `url` (ignored if close() came first).
   start(url: string): void {

@@ -207,7 +207,7 @@ function printSummary(s: {
   console.log(`  then     ${s.load.join(", ") || "(no load)"}`);
   console.log(`  space    ${s.storageUse.used} of ${s.storageUse.capacity} bytes of Storage (${s.storageUse.keptFree} kept free, ${s.storageUse.free} left)`);
   console.log(`  config   from ${s.configSource}: ${JSON.stringify(s.config)}`);
-  s.cliWarnings.forEach((w) => console.log(`  note     Espruino CLI: ${w} (not built into ${s.board}: the firmware must not require it there)`));
+  s.cliWarnings.forEach((w) => console.log(`  note     Espruino CLI: ${w} (not built into ${s.board}: the firmware may only require it on boards that have it)`));
 }
 
 export function main(kind: Kind): void {

@@ -13,6 +13,7 @@ import { NetModel, Resolver } from "./net";
 import { hash, pbkdf2 } from "./crypto";
 import { Baseline, BOOT_VARS, codeVars, estimateVars, snapshotBaseline } from "./memory";
 import { BoardName, BoardProfile, PROFILES } from "./profiles";
+import { checkBundleSyntax } from "./syntax";
 import type { DeviceHandle, StartOptions } from "./index";
 
 const PRELUDE_SRC = fs.readFileSync(path.join(__dirname, "context", "prelude.js"), "utf8");
@@ -51,6 +52,7 @@ export class Device implements DeviceHandle {
   readonly profile: BoardProfile;
   readonly logs: string[] = [];
   readonly errors: string[] = [];
+  readonly warnings: string[] = [];
   bootCount = 0;
   telnet: { mode: string } = { mode: "on" };
   private listeners = new Set<(line: string) => void>();
@@ -211,7 +213,7 @@ export class Device implements DeviceHandle {
         "{}",
       ),
       memory: guard(() => JSON.stringify(self.memoryOf(boot)), "{}"),
-      sizeOf: guard((v: any) => estimateVars([v], null), 0),
+      sizeOf: guard((v: any) => estimateVars([v], boot.baseline), 0),
       errorFlags: guard(() => {
         const f = [...self.bank.errorFlags];
         self.bank.errorFlags.clear();
@@ -252,6 +254,15 @@ export class Device implements DeviceHandle {
     const code = this.store.read(BOOT_FILE);
     if (code !== undefined) {
       boot.codeCost = codeVars(code);
+      if (this.opts.syntaxCheck !== false) {
+        const rep = checkBundleSyntax(code);
+        for (const w of rep.warnings) if (!this.warnings.includes(w)) this.warnings.push(w);
+        if (rep.fatal.length) {
+          this.errors.push(...rep.fatal);
+          this.emitLines(`Uncaught SyntaxError: ${rep.fatal[0]} (Espruino cannot parse this${rep.fatal.length > 1 ? `; ${rep.fatal.length - 1} more in errors` : ""})`);
+          return;
+        }
+      }
       boot.D.run(code, BOOT_FILE);
       if (boot.alive) boot.D.emitE("init");
     }

@@ -110,6 +110,9 @@ export class Dht11Model {
     const tm = setTimeout(() => {
       this.timers.delete(tm);
       this.bank.pushWaveform(this.pin, edges);
+      // Deliver now, not on a later turn: a firmware timer due just after the waveform (decode
+      // 25 ms after release, say) must see the edges even when the event loop runs late.
+      this.bank.flush();
     }, 5);
     this.timers.add(tm);
   }

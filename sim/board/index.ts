@@ -24,13 +24,15 @@ export interface StartOptions {
   wifiAutoReconnect?: boolean; // re-associate by itself when the AP comes back (default false)
   hosts?: Record<string, string>; // host name -> address for net/tls connects (e.g. endpoint -> 127.0.0.1)
   resolve?: (host: string, port: number) => { host: string; port: number }; // full rewrite of connect targets
+  syntaxCheck?: boolean; // refuse bundles with syntax Espruino cannot parse (default true)
 }
 
 export interface DeviceHandle {
   name: string;
   board: BoardName;
   logs: string[];
-  errors: string[]; // uncaught exceptions (with V8 stack when known)
+  errors: string[]; // uncaught exceptions (with V8 stack when known) and syntax the board rejects
+  warnings: string[]; // constructs that parse but behave differently on Espruino (from the bundle guard)
   on(ev: "log", cb: (line: string) => void): void;
   off(ev: "log", cb: (line: string) => void): void;
   waitForLog(match: string | RegExp, timeoutMs?: number): Promise<string>;

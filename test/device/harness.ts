@@ -58,6 +58,7 @@ export async function boot(config: Record<string, any>, opts: Partial<StartOptio
     config,
     wifi: { ssid: "lab", password: "labpass" },
     name: config.thing,
+    console: !!process.env.DEVICE_CONSOLE, // DEVICE_CONSOLE=1 echoes device logs
     ...opts,
   });
   devices.push(d);
@@ -101,12 +102,12 @@ export function desired(cloud: Cloud, thing: string): any {
 // Counts MQTT publishes from the device (client id = thing) on topics ending with `suffix`.
 export function watchPublishes(cloud: Cloud, thing: string, suffix: string): { list: any[]; stop(): void } {
   const list: any[] = [];
-  const cb = (packet: any, client: any) => {
-    if (!client || client.id !== thing || !packet || !packet.topic || !packet.topic.endsWith(suffix)) return;
+  const cb = (topic: string, payload: Buffer, clientId: string) => {
+    if (clientId !== thing || !topic.endsWith(suffix)) return;
     try {
-      list.push({ topic: packet.topic, msg: JSON.parse(packet.payload.toString()) });
+      list.push({ topic, msg: JSON.parse(payload.toString()) });
     } catch {
-      list.push({ topic: packet.topic, msg: null });
+      list.push({ topic, msg: null });
     }
   };
   cloud.on("publish", cb);

@@ -1,14 +1,16 @@
 // npm run flash / npm run configure, dry run: the real Espruino CLI produces the upload offline (no board,
 // no network), and we check what it would write to the board's Storage.
 import { spawn, spawnSync } from "child_process";
+import * as net from "net";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { replayUpload, OFFLINE_GUARD, CLI_PATH } from "../../scripts/flash/espruino-cli";
 import { CONFIG_FILE } from "../../firmware/config/config";
+import { buildBundle } from "../../scripts/build";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const BUNDLE = path.join(ROOT, "dist", "firmware.js");
+let BUNDLE = ""; // the firmware, built from the current source into the test's temp dir (dist/ is left alone)
 const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
 
 // Fake secrets, distinctive enough that any leak is found by a substring search.
@@ -48,9 +50,10 @@ function cleanEnv(): NodeJS.ProcessEnv {
 
 interface Ran { code: number | null; stdout: string; stderr: string }
 
-function runScript(script: "flash" | "configure", args: string[]): Promise<Ran> {
+function runScript(script: "flash" | "configure", args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Ran> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [TSX, path.join(ROOT, "scripts", script + ".ts")].concat(args), { cwd: ROOT, env: cleanEnv() });
+    const pre = script === "flash" ? ["--bundle", BUNDLE] : []; // a later --bundle in args wins
+    const child = spawn(process.execPath, [TSX, path.join(ROOT, "scripts", script + ".ts")].concat(pre, args), { cwd: ROOT, env: { ...cleanEnv(), ...extraEnv } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -62,12 +65,10 @@ function runScript(script: "flash" | "configure", args: string[]): Promise<Ran> 
 let tmp: string;
 let envFile: string;
 
-beforeAll(() => {
-  if (!fs.existsSync(BUNDLE)) {
-    const r = spawnSync(process.platform === "win32" ? "npm.cmd" : "npm", ["run", "build", "--silent"], { cwd: ROOT, env: cleanEnv() });
-    if (r.status !== 0) throw new Error("npm run build failed: " + r.stderr);
-  }
+beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "flash-test-"));
+  BUNDLE = path.join(tmp, "firmware.js");
+  await buildBundle({ entry: "firmware/main.ts", outfile: BUNDLE, sourcemap: false });
   envFile = path.join(tmp, "device.env");
   fs.writeFileSync(envFile, envText());
 });
@@ -236,4 +237,49 @@ describe("the offline guard", () => {
     expect(r.status).toBe(97);
     expect(r.stderr).toMatch(/offline guard/);
   });
+});
+
+// A stand-in for a board's console on 127.0.0.1 (the CLI's tcp:// transport): answers every line with
+// Espruino's prompt and records everything it receives.
+function fakeEspruino(): Promise<{ port: number; received: () => string; close: () => Promise<void> }> {
+  let all = "";
+  const socks: net.Socket[] = [];
+  const server = net.createServer((sock) => {
+    socks.push(sock);
+    sock.on("data", (d) => {
+      all += d.toString("latin1");
+      if (d.includes(10)) sock.write("\r\n=undefined\r\n>");
+    });
+    sock.on("error", () => undefined);
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({
+    port: (server.address() as net.AddressInfo).port,
+    received: () => all,
+    close: () => new Promise<void>((r) => { socks.forEach((x) => x.destroy()); server.close(() => r()); }),
+  })));
+}
+
+describe("npm run flash (real upload, to a fake board console over tcp://)", () => {
+  it("sends exactly the dry run's upload after reset(), and deletes its temporary config file", async () => {
+    const board = await fakeEspruino();
+    const tmpRoot = fs.mkdtempSync(path.join(tmp, "tmpdir-"));
+    try {
+      const port = "tcp://127.0.0.1:" + board.port;
+      const dry = path.join(tmp, "dry-for-real");
+      const d = await runScript("flash", ["--dry-run", "--no-build", "--env", envFile, "--out", dry, "--port", port]);
+      expect(d.code).toBe(0);
+      const r = await runScript("flash", ["--no-build", "--env", envFile, "--port", port], { TMPDIR: tmpRoot, TMP: tmpRoot, TEMP: tmpRoot });
+      expect(r.code).toBe(0);
+      // the CLI first looks for a prompt (a newline, Ctrl-C if it is slow to come), then sends the upload
+      const all = board.received().replace(/\x03/g, "").split("\n").map((l) => l.replace(/^\x10/, "")).filter((l) => l !== "");
+      const sent = all.slice(all.indexOf("reset();"));
+      expect(sent.slice(0, 2)).toEqual(["reset();", "print()"]);
+      const expected = fs.readFileSync(path.join(dry, "upload.js"), "latin1").split("\n").filter((l) => l !== "");
+      expect(sent.slice(2)).toEqual(expected);
+      expect(fs.readdirSync(tmpRoot).filter((n) => n.startsWith("espruino-"))).toEqual([]); // the 0600 iot.json copy is gone
+      noSecretIn(r.stdout + r.stderr, "console");
+    } finally {
+      await board.close();
+    }
+  }, 60000);
 });

@@ -1,5 +1,6 @@
 // MQTT codec: byte-exact vectors against mqtt-packet (the reference), and fast-check properties
 // for the streaming decoder (random splits, garbage, oversize skipping).
+import "../../firmware/mqtt/codec-server"; // decoding of CONNECT/SUBSCRIBE/UNSUBSCRIBE
 import * as fc from "fast-check";
 import * as mp from "mqtt-packet";
 import {

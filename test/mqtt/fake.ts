@@ -1,4 +1,5 @@
 // A fake transport + clock for the session state machine (no sockets, no real time).
+import "../../firmware/mqtt/codec-server"; // decoding of CONNECT/SUBSCRIBE/UNSUBSCRIBE
 import { MqttDecoder, MqttPacket } from "../../firmware/mqtt/codec";
 import { MqttEnv, MqttOptions, MqttSession, MqttTransport } from "../../firmware/mqtt/session";
 

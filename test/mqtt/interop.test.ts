@@ -86,11 +86,11 @@ function suite(name: string, start: () => Promise<Broker>) {
       dev = null;
       peer = null;
     });
-    async function setup() {
+    async function setup(extra: object = {}) {
       const thing = `${name}-dev${++n}`;
       peer = new Peer(broker.mqttUrl, `${name}-peer${n}`);
       await peer.ready(`dev/${thing}/out/#`);
-      dev = await startFixture(bundle, thing, broker.wsUrl);
+      dev = await startFixture(bundle, thing, broker.wsUrl, extra);
       await waitEvent(dev, (e) => e.ev == "suback" && e.q == 1, 10000, 0);
       return { thing, dev, peer, base: `dev/${thing}/` };
     }
@@ -136,6 +136,17 @@ function suite(name: string, start: () => Promise<Broker>) {
       await waitEvent(dev, (e) => e.ev == "suback", 10000, from);
       await peer.pub(base + "in/echo", "after", 1);
       await peer.wait((m) => m.topic == base + "out/echo" && m.payload.toString() == "after");
+    });
+
+    test("persistent session (clean: false): QoS 1 sent to the device while it was away arrives after reconnect", async () => {
+      const { dev, peer, base } = await setup({ clean: false });
+      const from = dev.logs.length;
+      dev.faults.wifiDown();
+      await waitEvent(dev, (e) => e.ev == "offline", 10000, from);
+      await peer.pub(base + "in/while-away", "kept", 1);
+      dev.faults.wifiUp();
+      expect(await waitEvent(dev, (e) => e.ev == "connect", 15000, from)).toEqual({ ev: "connect", sp: true });
+      await waitEvent(dev, (e) => e.ev == "msg" && e.t == "in/while-away" && e.len == 4 && e.q == 1, 10000, from);
     });
 
     test("a broker restart is survived", async () => {

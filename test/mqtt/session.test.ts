@@ -198,6 +198,23 @@ describe("publish, QoS 1 and the offline queue", () => {
     up(w);
     expect(w.s.connected()).toBe(true);
   });
+  test("app callbacks and handlers that throw are logged and change nothing", () => {
+    const w = new FakeWorld();
+    w.env.event = (t, a) => {
+      w.events.push([t, a]);
+      if (t == "message") throw new Error("app bug");
+    };
+    w.s.start();
+    const l = up(w);
+    w.s.publish("a", "1", 1, () => {
+      throw new Error("cb bug");
+    });
+    w.s.onData(l, mqttAck(PUBACK, l.sent[1].id!) + mqttPublish("in", "x", 1, false, false, 5) + MQTT_PINGRESP);
+    expect(w.ev("log").filter((x) => /threw/.test(x))).toEqual(["app callback threw: Error: cb bug", "app handler for 'message' threw: Error: app bug"]);
+    expect(l.sent.filter((p) => p.type == PUBACK)).toEqual([{ type: PUBACK, id: 5 }]);
+    expect(w.s.connected()).toBe(true);
+    expect(w.s.out).toEqual([]);
+  });
   test("bad topics and QoS 2 are refused in plain words", () => {
     const w = new FakeWorld();
     const res: any[] = [];
@@ -205,6 +222,22 @@ describe("publish, QoS 1 and the offline queue", () => {
     w.s.publish("a", "x", 2, (e) => res.push(e));
     w.s.publish("", "x", 0, (e) => res.push(e));
     expect(res).toEqual(["topic may not contain wildcards: a/+", "QoS 2 is not supported", "topic is empty"]);
+  });
+  test("reconnect(): DISCONNECT, close, and a new attempt after the (reset) backoff", () => {
+    const w = new FakeWorld();
+    w.s.start();
+    const l = up(w);
+    w.advance(20_000);
+    w.s.reconnect("renewing the signed connection");
+    expect(l.sent.filter((p) => p.type == DISCONNECT).length).toBe(1);
+    expect(l.closed).toBe(1);
+    expect(w.ev("offline")).toEqual(["renewing the signed connection"]);
+    w.advance(1000);
+    expect(w.links.length).toBe(2);
+    w.s.reconnect("while opening"); // not connected: just a new attempt
+    expect(w.link.closed).toBe(1);
+    w.advance(2000);
+    expect(w.links.length).toBe(3);
   });
   test("end(): DISCONNECT, timer cancelled, no reconnect, pending callbacks told", () => {
     const w = new FakeWorld();

@@ -97,9 +97,9 @@ describe("context globals", () => {
         setTimeout(function(){ console.log("alive after errors"); }, 40);`,
     });
     await d.waitForLog("alive after errors");
+    await d.waitForLog("Uncaught Error: Unhandled promise rejection: Error: nobody caught me");
     expect(d.logs).toContain("Uncaught Error: boom");
     expect(d.logs.some((l) => l.startsWith("Uncaught TypeError:"))).toBe(true);
-    expect(d.logs).toContain("Uncaught Error: Unhandled promise rejection: Error: nobody caught me");
   });
 
   test("timers: numeric ids allocated like Espruino, clearTimeout of an unknown id throws", async () => {
@@ -189,5 +189,15 @@ describe("context globals", () => {
     a.eval(`Array.prototype.extra = 1;`);
     expect(b.eval(`typeof [].extra`)).toBe("undefined");
     expect(typeof ([] as any).extra).toBe("undefined");
+  });
+});
+
+describe("syntax the interpreter cannot parse", () => {
+  test("a bundle with destructuring is refused with an Uncaught SyntaxError line", async () => {
+    const d = await boot({ source: `var o = { a: 1 }; var { a } = o; console.log("ran " + a);` });
+    expect(d.logs.some((l) => l.startsWith("Uncaught SyntaxError: destructuring"))).toBe(true);
+    expect(d.logs).not.toContain("ran 1");
+    const ok = await boot({ source: `console.log("plain ES5 runs");` });
+    expect(ok.logs).toContain("plain ES5 runs");
   });
 });

@@ -54,7 +54,7 @@ export async function boot(opts: Partial<StartOptions> & { fixture?: string; sou
   if (fx) bundlePath = await fixture(fx);
   if (source !== undefined) bundlePath = bundleFromSource("src-" + ++dirSeq, source);
   if (!bundlePath) bundlePath = bundleFromSource("empty-" + ++dirSeq, "");
-  const d = await startDevice({ storageDir: rest.storageDir ?? storageDir(), ...rest, bundlePath });
+  const d = await startDevice({ ...rest, storageDir: rest.storageDir ?? storageDir(), bundlePath });
   running.add(d);
   return d;
 }
@@ -68,7 +68,7 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 /** Polls until fn() is truthy (for state that has no log line). */
-export async function until<T>(fn: () => T, timeoutMs = 3000, what = "condition"): Promise<T> {
+export async function until<T>(fn: () => T, timeoutMs = 8000, what = "condition"): Promise<T> {
   const t0 = Date.now();
   for (;;) {
     const v = fn();

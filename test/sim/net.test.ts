@@ -65,7 +65,7 @@ describe("net sockets", () => {
     const d = await clientDevice(srv.port);
     d.eval(require("fs").readFileSync(bundle, "utf8"));
     await d.waitForLog("write returned boolean true");
-    await until(() => srv.received().length >= 13, 3000, "server data");
+    await until(() => srv.received().length >= 13, 8000, "server data");
     expect(srv.received().toString("latin1")).toBe("1,2,250|\x00\x80\xff|A");
   });
 
@@ -79,7 +79,7 @@ describe("net sockets", () => {
     d.eval(`var got = ""; var sizes = [];
       var s = require("net").connect({ host: "127.0.0.1", port: ${srv.port} });
       s.on("data", function (d) { if (typeof d !== "string") throw new Error("not a string"); got += d; sizes.push(d.length); });`);
-    await until(() => d.eval("got.length") === 3000, 3000, "all data");
+    await until(() => d.eval("got.length") === 3000, 8000, "all data");
     const got = Buffer.from(d.eval("got") as string, "latin1");
     expect(got.equals(payload)).toBe(true);
     expect(Math.max(...(d.eval("sizes") as number[]))).toBeLessThanOrEqual(536);
@@ -143,7 +143,7 @@ describe("net sockets", () => {
     expect(srv.received().length).toBe(0);
     expect(d.eval("got")).toBe("");
     d.faults.stallSockets(false);
-    await until(() => d.eval("got") === "to-device" && srv.received().toString() === "to-server", 3000, "released data");
+    await until(() => d.eval("got") === "to-device" && srv.received().toString() === "to-server", 8000, "released data");
   });
 
   test("WiFi loss errors and closes every socket", async () => {

@@ -1,0 +1,167 @@
+// npm run bench:mqtt — figures for the issue-5 MQTT/WebSocket stack, next to MQTT.js in the same run:
+//  1. codec throughput: PUBLISH encode/decode (ours over binary strings, chunked at the ESP8266 MSS)
+//     vs mqtt-packet (Buffers);
+//  2. end-to-end messages/s against one local aedes (ws://): the device stack running inside the
+//     board simulator vs an MQTT.js client, device->peer and peer->device, QoS 0 and QoS 1;
+//  3. bundle bytes of the stack (fixture entry test/fixtures/mqtt/device.ts, minified).
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as mp from "mqtt-packet";
+import * as mqtt from "mqtt";
+import * as acorn from "acorn";
+import * as walk from "acorn-walk";
+import { MqttDecoder, mqttPublish } from "../firmware/mqtt/codec";
+import { startAedes } from "../test/mqtt/brokers";
+import { buildFixture, startFixture, waitEvent } from "../test/mqtt/sim-helpers";
+
+function rate(n: number, ms: number): string {
+  return Math.round((n * 1000) / ms).toLocaleString("en-US");
+}
+function time(fn: () => void): number {
+  const t0 = performance.now();
+  fn();
+  return performance.now() - t0;
+}
+
+function codecBench(): void {
+  const N = 100000;
+  const payload = "x".repeat(100);
+  const pbuf = Buffer.from(payload);
+  for (let i = 0; i < 2000; i++) mqttPublish("dev/t/out", payload, 1, false, false, 1 + (i % 65535)); // warm-up
+  let sink = 0;
+  const encOurs = time(() => {
+    for (let i = 0; i < N; i++) {
+      const s = mqttPublish("dev/t/out", payload, 1, false, false, 1 + (i % 65535));
+      sink += s.charCodeAt(s.length - 1); // reading a byte makes V8 flatten the string (no lazy rope)
+    }
+  });
+  if (!sink) throw new Error("encoder produced nothing");
+  const encRef = time(() => {
+    for (let i = 0; i < N; i++) mp.generate({ cmd: "publish", topic: "dev/t/out", payload: pbuf, qos: 1, messageId: 1 + (i % 65535), dup: false, retain: false });
+  });
+  const one = mqttPublish("dev/t/out", payload, 1, false, false, 7);
+  const stream = one.repeat(N);
+  const sbuf = Buffer.from(stream, "latin1");
+  const MSS = 536;
+  let got = 0;
+  const dec = new MqttDecoder(4096, () => got++);
+  const decOurs = time(() => {
+    for (let i = 0; i < stream.length; i += MSS) dec.feed(stream.substr(i, MSS));
+  });
+  let got2 = 0;
+  const parser = mp.parser({ protocolVersion: 4 });
+  parser.on("packet", () => got2++);
+  const decRef = time(() => {
+    for (let i = 0; i < sbuf.length; i += MSS) parser.parse(sbuf.subarray(i, i + MSS));
+  });
+  if (got != N || got2 != N) throw new Error(`decoded ${got}/${got2} of ${N}`);
+  console.log(`codec, PUBLISH QoS 1, 100-byte payload, ${N.toLocaleString("en-US")} packets (Node ${process.version}):`);
+  console.log(`  encode: ours ${rate(N, encOurs)} packets/s   mqtt-packet ${rate(N, encRef)} packets/s`);
+  console.log(`  decode (536-byte chunks): ours ${rate(N, decOurs)} packets/s   mqtt-packet ${rate(N, decRef)} packets/s`);
+}
+
+async function peerClient(url: string, id: string): Promise<mqtt.MqttClient> {
+  const c = mqtt.connect(url, { clientId: id, reconnectPeriod: 0 });
+  await new Promise((r, j) => (c.once("connect", r), c.once("error", j)));
+  return c;
+}
+function countOn(c: mqtt.MqttClient, prefix: string, n: number): Promise<number> {
+  const t0 = performance.now();
+  let k = 0;
+  return new Promise((r) => {
+    c.on("message", (t) => {
+      if (t.startsWith(prefix) && ++k == n) r(performance.now() - t0);
+    });
+  });
+}
+
+async function e2eBench(dir: string, fixture: string): Promise<void> {
+  const N = 500;
+  const b = await startAedes();
+  const peer = await peerClient(b.mqttUrl, "bench-peer");
+  const dev = await startFixture(fixture, "bench-dev", b.wsUrl, { keepAlive: 60, queueMax: 64 });
+  await waitEvent(dev, (e) => e.ev == "suback", 10000, 0);
+  const other = await peerClient(b.mqttUrl, "bench-mqttjs");
+  await other.subscribeAsync("dev/bench-mqttjs/in/#", { qos: 1 });
+  await peer.subscribeAsync("dev/+/out/#", { qos: 1 });
+  const res: string[] = [];
+  for (const q of [0, 1] as const) {
+    // device -> peer
+    let wait = countOn(peer, `dev/bench-dev/out/f${q}`, N);
+    await peer.publishAsync("dev/bench-dev/in/cmd", JSON.stringify({ flood: { t: `out/f${q}`, n: N, q, w: 32 } }), { qos: 1 });
+    const devOut = await wait;
+    // MQTT.js -> peer, same flow (QoS 1 with the same window)
+    wait = countOn(peer, `dev/bench-mqttjs/out/f${q}`, N);
+    const payload = "x".repeat(100);
+    let inflight = 0;
+    const sendAll = async () => {
+      const ps: Promise<any>[] = [];
+      for (let i = 0; i < N; i++) {
+        ps.push(other.publishAsync(`dev/bench-mqttjs/out/f${q}`, payload, { qos: q }));
+        if (q && ++inflight % 32 == 0) await Promise.all(ps.splice(0));
+      }
+      await Promise.all(ps);
+    };
+    await sendAll();
+    const jsOut = await wait;
+    // peer -> device
+    const from = dev.logs.length;
+    let t0 = performance.now();
+    for (let i = 0; i < N; i++) peer.publish(`dev/bench-dev/in/b/${q}`, payload, { qos: q });
+    await waitEvent(dev, (e) => e.ev == "bulk" && e.n >= N * (q + 1), 60000, from);
+    const devIn = performance.now() - t0;
+    // peer -> MQTT.js
+    const w2 = countOn(other, `dev/bench-mqttjs/in/b/${q}`, N);
+    t0 = performance.now();
+    for (let i = 0; i < N; i++) peer.publish(`dev/bench-mqttjs/in/b/${q}`, payload, { qos: q });
+    await w2;
+    const jsIn = performance.now() - t0;
+    res.push(`  QoS ${q}: device->peer: device ${rate(N, devOut)} msg/s, MQTT.js ${rate(N, jsOut)} msg/s;  peer->device: device ${rate(N, devIn)} msg/s, MQTT.js ${rate(N, jsIn)} msg/s`);
+  }
+  const from = dev.logs.length;
+  await peer.publishAsync("dev/bench-dev/in/cmd", JSON.stringify({ stats: 1 }), { qos: 1 });
+  const st = await waitEvent(dev, (e) => e.ev == "stats", 10000, from);
+  console.log(`end-to-end, ${N} messages of 100 bytes each way, aedes over ws:// on loopback (device: ESP8266 profile in the simulator, 536-byte MSS):`);
+  res.forEach((l) => console.log(l));
+  console.log(`  simulator's variable estimate after the run: ${st.mem} vars in use (an estimate, see sim/board/memory.ts)`);
+  await dev.stop();
+  await other.endAsync(true);
+  await peer.endAsync(true);
+  await b.close();
+}
+
+async function main(): Promise<void> {
+  codecBench();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-mqtt-"));
+  try {
+    const fx = await buildFixture(dir);
+    const meta = JSON.parse(fs.readFileSync(fx.file.replace(/\.js$/, ".meta.json"), "utf8"));
+    const out: any = Object.entries(meta.outputs).find(([k]) => k.endsWith(".js"))![1];
+    let stack = 0;
+    const parts: string[] = [];
+    for (const [f, v] of Object.entries<any>(out.inputs)) {
+      if (/firmware\/(mqtt|ws)\//.test(f)) {
+        stack += v.bytesInOutput;
+        parts.push(`${path.basename(path.dirname(f))}/${path.basename(f)} ${v.bytesInOutput}`);
+      }
+    }
+    const code = fs.readFileSync(fx.file, "latin1");
+    let fns = 0; // function objects in the whole bundle (each costs JS variables even when its body is in flash)
+    walk.full(acorn.parse(code, { ecmaVersion: 2022 }), (n) => {
+      if (n.type == "FunctionDeclaration" || n.type == "FunctionExpression" || n.type == "ArrowFunctionExpression") fns++;
+    });
+    console.log(`bundle: MQTT + WebSocket stack ${stack} bytes minified (${parts.join(", ")}); whole fixture bundle ${fx.bytes} bytes, ${fns} functions`);
+    await e2eBench(dir, fx.file);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  }
+);

@@ -1,0 +1,102 @@
+// End to end: network and credential faults, each logged in plain words and recovered from alone.
+import { startCloud, Cloud } from "../../sim/cloud";
+import { boot, cloudUp, count, deviceConfig, dir, firmware, reported, stopAll, until } from "./harness";
+
+jest.setTimeout(60000);
+let cloud: Cloud;
+beforeAll(async () => {
+  await firmware();
+  cloud = await cloudUp();
+});
+afterEach(() => stopAll());
+afterAll(() => stopAll(cloud));
+
+test("wrong WiFi password: logged, retried with backoff, a corrected iot.json is picked up", async () => {
+  const good = await deviceConfig(cloud, "ft-wifi");
+  const d = await boot({ ...good, pass: "not-the-password" });
+  const line = await d.waitForLog("wifi lab:", 3000);
+  expect(line).toMatch(/^\[W\] wifi lab: wrong password \(wrong_password\); retry in \d+ s$/);
+  expect(line).not.toContain("not-the-password");
+  d.storage.write("iot.json", JSON.stringify(good));
+  await d.waitForLog("connected to AWS IoT", 15000);
+});
+
+test("WiFi network not found, then the access point comes back", async () => {
+  const d = await boot(await deviceConfig(cloud, "ft-ap"));
+  await d.waitForLog("connected to AWS IoT", 10000);
+  d.faults.wifiDown();
+  await d.waitForLog("[W] wifi lost: access point stopped answering", 3000);
+  await d.waitForLog("network not found (no_ap_found)", 5000);
+  d.faults.wifiUp();
+  await until(() => count(d, "connected to AWS IoT") >= 2, "reconnected", 15000);
+});
+
+test("unreachable endpoint: logged, retried, connects once the endpoint is up", async () => {
+  const dataDir = dir("cloud-late");
+  const c1 = await startCloud({ dataDir, port: 0 });
+  const cfg = await deviceConfig(c1, "ft-unreach");
+  const port = c1.port;
+  await c1.stop();
+  const d = await boot(cfg);
+  await d.waitForLog(/\[W\] mqtt: .*(refused|could not|socket).*reconnecting in \d+ ms/, 10000);
+  const c2 = await startCloud({ dataDir, port });
+  try {
+    await d.waitForLog("connected to AWS IoT", 15000);
+    await until(() => reported(c2, "ft-unreach").uptime !== undefined, "report");
+  } finally {
+    await stopAll(c2);
+  }
+});
+
+test("bad credentials (HTTP 403): logged plainly, backoff, new credentials in iot.json are used", async () => {
+  const good = await deviceConfig(cloud, "ft-403");
+  const d = await boot({ ...good, secret: "x".repeat(40) });
+  await d.waitForLog(/\[E\] AWS IoT refused the connection: HTTP 403/, 10000);
+  await d.waitForLog("[E] the credentials were refused", 3000);
+  const before = count(d, "HTTP 403");
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(count(d, "HTTP 403") - before).toBeLessThan(15); // backoff, no tight loop
+  d.storage.write("iot.json", JSON.stringify(good));
+  await d.waitForLog("connected to AWS IoT", 15000);
+  expect(d.logs.join("\n")).not.toContain("x".repeat(40));
+});
+
+test("skewed clock: corrected from the 403's Date before the next attempt", async () => {
+  const d = await boot(await deviceConfig(cloud, "ft-skew"), { clockSkewSeconds: -7200 });
+  await d.waitForLog(/\[W\] clock is 7\d\d\d s off the server's; corrected to \d{8}T\d{6}Z/, 10000);
+  await d.waitForLog("connected to AWS IoT", 10000);
+  await until(() => reported(cloud, "ft-skew").uptime !== undefined, "report");
+});
+
+test("broker restart: connection lost, reconnected, shadow sync resumes", async () => {
+  const d = await boot(await deviceConfig(cloud, "ft-restart"));
+  await d.waitForLog("connected to AWS IoT", 10000);
+  await until(() => reported(cloud, "ft-restart").uptime !== undefined, "report");
+  await cloud.restart();
+  await d.waitForLog("[W] connection lost", 10000);
+  await until(() => count(d, "connected to AWS IoT") >= 2, "reconnected", 15000);
+  await cloud.shadows.update("ft-restart", { state: { desired: { on: true } } });
+  await until(() => reported(cloud, "ft-restart").on === true, "shadow sync after restart");
+});
+
+test("expired STS credentials: logged, retried with backoff, fresh ones are picked up", async () => {
+  const base = await deviceConfig(cloud, "ft-sts");
+  const old = cloud.issueSessionCredentials("ft-sts", 1);
+  await new Promise((r) => setTimeout(r, 1100));
+  const expired = { ...base, akid: old.accessKeyId, secret: old.secretAccessKey, token: old.sessionToken, tokenExp: Math.floor(old.expiration / 1000) };
+  const d = await boot(expired);
+  await d.waitForLog(/\[E\] credentials expired at \d{8}T\d{6}Z; write new ones to iot.json/, 10000);
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(count(d, "credentials expired at")).toBeLessThan(20); // backoff, no tight loop
+  const fresh = cloud.issueSessionCredentials("ft-sts", 3600);
+  d.storage.write("iot.json", JSON.stringify({ ...base, akid: fresh.accessKeyId, secret: fresh.secretAccessKey, token: fresh.sessionToken, tokenExp: Math.floor(fresh.expiration / 1000) }));
+  await d.waitForLog("connected to AWS IoT", 15000);
+  expect(d.logs.join("\n")).not.toContain(fresh.sessionToken);
+});
+
+test("long-lived connection: re-signed and renewed before its lifetime ends", async () => {
+  const d = await boot(await deviceConfig(cloud, "ft-life", { life: 10 }));
+  await d.waitForLog("connected to AWS IoT", 10000);
+  await d.waitForLog("[I] renewing the connection", 14000);
+  await until(() => count(d, "connected to AWS IoT") >= 2, "reconnected", 10000);
+});

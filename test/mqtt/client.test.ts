@@ -1,0 +1,108 @@
+// The device client (createMqttClient) end to end over a fake socket module and jest's fake
+// timers: URL re-signed per attempt, one timer at most, and nothing grows over 2000 reconnects
+// (the session alone is cycled 5000 times in session.test.ts).
+jest.mock("crypto", () => {
+  const real = jest.requireActual("crypto");
+  const SHA1 = (s: string) => {
+    const b = real.createHash("sha1").update(Buffer.from(s, "latin1")).digest();
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
+  };
+  return { ...real, SHA1 };
+});
+import { createHash } from "crypto";
+import { EventEmitter } from "events";
+import { createMqttClient } from "../../firmware/mqtt/client";
+import { WS_GUID } from "../../firmware/ws/handshake";
+
+class FakeSock extends EventEmitter {
+  written: string[] = [];
+  ended = 0;
+  connectCb?: () => void;
+  write(s: string) {
+    this.written.push(s);
+    return true;
+  }
+  end() {
+    this.ended++;
+  }
+}
+
+beforeEach(() => jest.useFakeTimers());
+afterEach(() => jest.useRealTimers());
+
+function answer(s: FakeSock, extra = "") {
+  s.connectCb!();
+  const key = /Sec-WebSocket-Key: (\S+)/.exec(s.written[0])![1];
+  const acc = createHash("sha1").update(key + WS_GUID).digest("base64");
+  s.emit("data", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + acc + "\r\n\r\n" + "\x82\x04\x20\x02\x00\x00" + extra);
+}
+
+test("2000 reconnects through the real adapter: one timer, one live socket, flat state, a fresh URL each time", () => {
+  const socks: FakeSock[] = [];
+  let opened = 0;
+  const net = {
+    connect(_o: any, cb: () => void) {
+      opened++;
+      const s = new FakeSock();
+      s.connectCb = cb;
+      socks.push(s);
+      return s;
+    },
+  };
+  let signed = 0;
+  const events: Record<string, number> = {};
+  const log = jest.spyOn(console, "log").mockImplementation(() => {});
+  const c = createMqttClient({
+    clientId: "t1",
+    net,
+    keepAlive: 30,
+    backoffMin: 10,
+    backoffMax: 50,
+    open: (cb) => cb(null, "ws://example.test/mqtt?sig=" + ++signed),
+    onEvent: (t) => (events[t] = (events[t] || 0) + 1),
+  });
+  c.subscribe("a/#", 1);
+  const shape = new Set<string>();
+  for (let i = 0; i < 2000; i++) {
+    const s = socks[socks.length - 1];
+    expect(s.written.length).toBe(0);
+    answer(s);
+    expect(c.connected()).toBe(true);
+    expect(jest.getTimerCount()).toBe(1);
+    c.publish("p", "x", 1);
+    if (i % 2) s.emit("close");
+    else jest.advanceTimersByTime(40000); // PINGREQ, then no PINGRESP: the client ends the socket
+    expect(c.connected()).toBe(false);
+    expect(s.ended).toBe(1);
+    expect(jest.getTimerCount()).toBe(1);
+    jest.advanceTimersByTime(60);
+    expect(opened).toBe(i + 2);
+    socks[socks.length - 2].removeAllListeners(); // the test's own references
+    if (i > 50) shape.add([c.out.length, c.pend.length, c.subs.length, Object.keys(c).length].join(","));
+    if (i > 100) socks.splice(0, socks.length - 1);
+  }
+  expect(signed).toBe(2001);
+  expect(events.connect).toBe(2000);
+  expect(events.offline).toBe(2000);
+  expect(shape.size).toBe(1);
+  expect(c.out.length).toBe(20); // the default queueMax: unacknowledged QoS 1 publishes, oldest dropped
+  c.end();
+  expect(jest.getTimerCount()).toBe(0);
+  log.mockRestore();
+});
+
+test("log lines are printed for the serial console; a 403 reaches the app with its Date", () => {
+  const socks: FakeSock[] = [];
+  const net = { connect: (_o: any, cb: () => void) => (socks.push(Object.assign(new FakeSock(), { connectCb: cb })), socks[socks.length - 1]) };
+  const lines: string[] = [];
+  const log = jest.spyOn(console, "log").mockImplementation((l: string) => lines.push(l));
+  const errs: any[] = [];
+  const c = createMqttClient({ clientId: "t1", net, open: (cb) => cb(null, "wss://h/mqtt"), onEvent: (t, a) => t == "error" && errs.push(a) });
+  socks[0].connectCb!();
+  socks[0].emit("data", "HTTP/1.1 403 Forbidden\r\nDate: Sun, 22 Nov 2026 00:30:00 GMT\r\nContent-Length: 2\r\n\r\n{}");
+  expect(errs).toEqual([{ msg: "WebSocket upgrade refused: HTTP 403 Forbidden", status: 403, body: "{}", date: "Sun, 22 Nov 2026 00:30:00 GMT" }]);
+  expect(lines[0]).toBe("[W] mqtt: WebSocket upgrade refused: HTTP 403 Forbidden");
+  expect(lines[1]).toMatch(/^\[I\] mqtt: WebSocket upgrade refused: HTTP 403 Forbidden; reconnecting in \d+ ms \(attempt 1\)$/);
+  c.end();
+  log.mockRestore();
+});
