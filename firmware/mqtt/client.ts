@@ -14,7 +14,8 @@
 //     maxPacket: 4096,                   // incoming packets over this are skipped and reported
 //     queueMax: 20,                      // outbound messages kept while offline (+ QoS 1 in flight)
 //     tls: false, relayHost, relayPort,  // TCP target; Host header/URL stay what was signed
-//     clean: true, username, password, pingTimeout, connectTimeout, backoffMin, backoffMax, stableMs
+//     clean: true, username, password, pingTimeout, connectTimeout, backoffMin, backoffMax, stableMs,
+//     maxSends: 5                        // a QoS 1 publish sent this often without PUBACK is given up
 //   });
 //   c.subscribe(filter, qos, function (err, granted) {});   // remembered, restored on every reconnect
 //   c.unsubscribe(filter, function (err) {});

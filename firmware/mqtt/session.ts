@@ -10,7 +10,9 @@
 // - keep-alive clamped to kaMin..kaMax (AWS: 30..1200 s); PINGREQ when nothing was sent or received
 //   for keepAlive; no PINGRESP (and no other byte) within pingTimeout -> the link is declared dead;
 // - QoS 1 publishes keep their packet id until PUBACK and are re-sent with DUP after a reconnect
-//   (whatever the clean-session flag: at-least-once from the device's side);
+//   (whatever the clean-session flag: at-least-once from the device's side), at most maxSends
+//   times in all: AWS closes the connection over a publish its policy denies, and such a message
+//   must not block the session forever;
 // - while offline publishes wait in a bounded queue (queueMax entries, in-flight QoS 1 included):
 //   when full the oldest QoS 0 goes first, then the oldest QoS 1; drops are counted in a log line;
 // - subscriptions are remembered and restored after every CONNACK, at most 8 filters per
@@ -58,6 +60,7 @@ export interface MqttOptions {
   backoffMin?: number; // ms (default 1000)
   backoffMax?: number; // ms (default 120000)
   stableMs?: number; // a connection up this long resets the backoff (default 60000)
+  maxSends?: number; // a QoS 1 message sent this often without PUBACK is given up (default 5)
 }
 
 export type MqttCallback = (err: string | null, arg?: any) => void;
@@ -68,7 +71,7 @@ interface OutMsg {
   q: number;
   r: boolean; // retain
   i: number; // packet id (QoS 1), 0 until assigned
-  d: boolean; // already sent once: re-send with DUP
+  d: number; // times sent: re-sent with DUP when > 0
   c?: MqttCallback;
 }
 interface Sub {
@@ -155,7 +158,7 @@ export class MqttSession {
       call(this, cb, e);
       return false;
     }
-    const m: OutMsg = { t: topic, p: payload, q: qos ? 1 : 0, r: !!retain, i: 0, d: false, c: cb };
+    const m: OutMsg = { t: topic, p: payload, q: qos ? 1 : 0, r: !!retain, i: 0, d: 0, c: cb };
     if (this.st == CONNECTED && !qos) {
       this.write(mqttPublish(topic, payload, 0, m.r, false, 0));
       call(this, cb, null);
@@ -372,8 +375,8 @@ export class MqttSession {
   }
   send(m: OutMsg): void {
     if (m.q && !m.i) m.i = this.id();
-    this.write(mqttPublish(m.t, m.p, m.q, m.r, m.d, m.i));
-    m.d = true;
+    this.write(mqttPublish(m.t, m.p, m.q, m.r, m.d > 0, m.i));
+    m.d++;
   }
   sub(f: string[], q: number[]): void {
     const id = this.id();
@@ -402,8 +405,16 @@ export class MqttSession {
     const out = this.out;
     this.out = [];
     let j = 0;
+    const max = dflt(this.o.maxSends, 5);
     for (; j < out.length && this.st == CONNECTED; j++) {
       const m = out[j];
+      if (m.d >= max) {
+        // a message the broker keeps dropping the connection over (AWS does that for a topic the
+        // policy denies) must not block the session forever
+        this.err("gave up on a QoS 1 message to " + m.t + " after " + m.d + " sends without PUBACK");
+        call(this, m.c, "not acknowledged after " + m.d + " sends");
+        continue;
+      }
       if (m.q) this.out.push(m);
       this.send(m);
       if (!m.q) call(this, m.c, null);

@@ -43,7 +43,10 @@ function rnd(n: number): string {
   return s;
 }
 function toStr(u: Uint8Array): string {
-  return typeof E != "undefined" && E.toString ? E.toString(u) : u8ToStr(u);
+  if (typeof E == "undefined" || !E.toString) return u8ToStr(u);
+  const s = E.toString(u); // undefined when Espruino is out of memory
+  if (typeof s != "string") throw new Error("out of memory for a " + u.length + "-byte frame");
+  return s;
 }
 function sha1b64(s: string): string {
   const u = new Uint8Array(require("crypto").SHA1(s));
@@ -164,7 +167,12 @@ export class WsLink {
     }
   }
   send(op: number, d: string): void {
-    if (this.st == 2) this.sock.write(wsFrame(op, d, rnd(4), toStr));
+    if (this.st != 2) return;
+    try {
+      this.sock.write(wsFrame(op, d, rnd(4), toStr));
+    } catch (e) {
+      this.down("could not send: " + ((e && (e as any).message) || e));
+    }
   }
   // Transport interface for the session: one MQTT packet per binary frame.
   write(d: string): void {

@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { checkSource, SourceMapReader } from "../../scripts/bundle-guard";
 import { buildBundle, BuildResult, metafilePath } from "../../scripts/build";
-import { formatSizeReport, sizeReport } from "../../scripts/size";
+import { estimateCodeVars, formatSizeReport, sizeReport, VARS_PER_FUNCTION, VARS_PER_PARAM } from "../../scripts/size";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const TSX = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
@@ -84,4 +84,14 @@ test("size report: module shares from the metafile and the budget check", () => 
   const over = sizeReport(code, meta, { totalBytes: 10 });
   expect(over.overBudget).toEqual([`bundle is ${r.bytes} bytes, budget 10`]);
   expect(formatSizeReport("ok.js", over, { totalBytes: 10 }).pop()).toMatch(/^OVER BUDGET/);
+});
+
+test("the variable estimate counts functions and parameters, as measured on the interpreter", () => {
+  const v = estimateCodeVars("(function(){function a(x){return x}var b=(y,z)=>y+z;var c={m(){return 1}};setInterval(function(){a(b)},1e3)})();");
+  expect(v.functions).toBe(5);
+  expect(v.params).toBe(3);
+  expect(v.estimate).toBe(5 * VARS_PER_FUNCTION + 3 * VARS_PER_PARAM);
+  // the IIFE wrapper is a function too: 3 functions, no parameters
+  const over = sizeReport("(function(){function a(){}function b(){}})();", null, { totalBytes: 1e6, codeVars: 9 });
+  expect(over.overBudget).toEqual(["functions hold ~15 variables, budget 9"]);
 });

@@ -151,6 +151,22 @@ describe("publish, QoS 1 and the offline queue", () => {
     expect(acks).toEqual([["b", null], ["a", null]]);
     expect(w.s.out).toEqual([]);
   });
+  test("a QoS 1 message the broker keeps dropping the connection over is given up after maxSends", () => {
+    const w = new FakeWorld({ maxSends: 3 });
+    w.s.start();
+    const res: any[] = [];
+    w.s.publish("denied/by/policy", "x", 1, (e) => res.push(e));
+    for (let i = 0; i < 4; i++) {
+      const l = up(w);
+      if (i < 3) expect(l.sent.filter((p) => p.type == PUBLISH).map((p) => p.dup)).toEqual([i > 0]);
+      else expect(l.sent.filter((p) => p.type == PUBLISH)).toEqual([]);
+      w.s.onDown(l, "socket closed"); // what AWS does after a publish its policy denies
+      w.advance(5000);
+    }
+    expect(res).toEqual(["not acknowledged after 3 sends"]);
+    expect(w.ev("error").map((e) => e.msg)).toEqual(["gave up on a QoS 1 message to denied/by/policy after 3 sends without PUBACK"]);
+    expect(w.s.out).toEqual([]);
+  });
   test("bounded queue: oldest QoS 0 dropped first, then oldest QoS 1, counted in a log line", () => {
     const w = new FakeWorld({ queueMax: 3 });
     const res: any[] = [];

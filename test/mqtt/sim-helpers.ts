@@ -19,7 +19,13 @@ export async function startFixture(bundlePath: string, thing: string, url: strin
     { ssid: "lab", pass: "labpass", thing, url, keepAlive: 2, kaMin: 1, pingTimeout: 1500, backoffMin: 100, backoffMax: 1000, maxPacket: 4096, queueMax: 20 },
     extra
   );
-  return startDevice({ board: "esp8266", storageDir, bundlePath, config, name: thing, wifiAutoReconnect: true });
+  const dev = await startDevice({ board: "esp8266", storageDir, bundlePath, config, name: thing, wifiAutoReconnect: true });
+  const stop = dev.stop.bind(dev);
+  dev.stop = async () => {
+    await stop();
+    fs.rmSync(storageDir, { recursive: true, force: true }); // the device's Storage files
+  };
+  return dev;
 }
 
 // Waits for a JSON event line from the device after log index `from` (default: any new line).

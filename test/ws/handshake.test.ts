@@ -233,3 +233,20 @@ test("open(): the URL provider is asked every time; its error is a down report",
   calls[1](null, "ws://h/");
   expect(socks.length).toBe(0);
 });
+
+test("out of memory while building a frame (E.toString gives undefined): the link goes down cleanly", () => {
+  const { link, socks, ev } = setup();
+  link.start("ws://h/");
+  const s = socks[0];
+  s.connectCb!();
+  s.emit("data", ok(keyOf(s.written[0])));
+  (global as any).E = { toString: () => undefined };
+  try {
+    link.write("\xc0\x00");
+  } finally {
+    delete (global as any).E;
+  }
+  expect(ev).toEqual([["up"], ["down", "could not send: out of memory for a 2-byte frame", undefined]]);
+  expect(s.written.length).toBe(1);
+  expect(s.ended).toBe(1);
+});

@@ -23,7 +23,7 @@
       })
       .catch(function (e) {
         message(e.message, true);
-        throw e;
+        return null; // shown; nothing else to do
       });
   }
 
@@ -50,18 +50,31 @@
       var t0 = pts[0][0], t1 = pts[pts.length - 1][0];
       var span = Math.max(t1 - t0, 1);
       var d = "";
+      var g = document.createElementNS(SVG, "g");
       pts.forEach(function (p, i) {
         var v = p[idx];
         if (typeof v !== "number") return;
         var x = padL + ((p[0] - t0) / span) * (w - padL - padR);
         if (pts.length === 1) x = w - padR;
         var y = padT + (1 - (v - lo) / Math.max(hi - lo, 1)) * (h - padT - padB);
-        d += (d && typeof pts[i - 1] !== "undefined" && typeof pts[i - 1][idx] === "number" ? "L" : "M") + x.toFixed(1) + "," + y.toFixed(1);
+        var joined = d && typeof pts[i - 1] !== "undefined" && typeof pts[i - 1][idx] === "number";
+        d += (joined ? "L" : "M") + x.toFixed(1) + "," + y.toFixed(1);
+        var next = pts[i + 1];
+        if (!joined && !(next && typeof next[idx] === "number")) {
+          // a lone reading between gaps: a dot, since a one-point line draws nothing
+          var dot = document.createElementNS(SVG, "circle");
+          dot.setAttribute("class", cls + "-dot");
+          dot.setAttribute("cx", x.toFixed(1));
+          dot.setAttribute("cy", y.toFixed(1));
+          dot.setAttribute("r", "2");
+          g.appendChild(dot);
+        }
       });
       var path = document.createElementNS(SVG, "path");
       path.setAttribute("class", cls);
       path.setAttribute("d", d);
-      return path;
+      g.insertBefore(path, g.firstChild);
+      return g;
     }
     function range(idx) {
       var vals = pts.map(function (p) { return p[idx]; }).filter(function (v) { return typeof v === "number"; });
@@ -96,33 +109,33 @@
     node.setAttribute("data-device", name);
     $(".name", node).textContent = name;
     $(".do-on", node).addEventListener("click", function () {
-      post(devUrl(name, "desired"), { on: true }).then(function () { message(name + ": desired on = true"); });
+      post(devUrl(name, "desired"), { on: true }).then(function (r) { if (r) message(name + ": desired on = true"); });
     });
     $(".do-off", node).addEventListener("click", function () {
-      post(devUrl(name, "desired"), { on: false }).then(function () { message(name + ": desired on = false"); });
+      post(devUrl(name, "desired"), { on: false }).then(function (r) { if (r) message(name + ": desired on = false"); });
     });
     $(".do-refresh", node).addEventListener("click", function () {
       var v = Number($(".refresh-input", node).value);
-      post(devUrl(name, "desired"), { refresh: v }).then(function () { message(name + ": desired refresh = " + v + " s"); });
+      post(devUrl(name, "desired"), { refresh: v }).then(function (r) { if (r) message(name + ": desired refresh = " + v + " s"); });
     });
     $(".do-press", node).addEventListener("click", function () {
-      post(devUrl(name, "press")).then(function () { message(name + ": button pressed"); });
+      post(devUrl(name, "press")).then(function (r) { if (r) message(name + ": button pressed"); });
     });
     $(".do-sensor", node).addEventListener("click", function () {
       var on = node.getAttribute("data-sensor") !== "true";
-      post(devUrl(name, "sensor"), { on: on }).then(function () { message(name + ": sensor " + (on ? "restored" : "removed")); });
+      post(devUrl(name, "sensor"), { on: on }).then(function (r) { if (r) message(name + ": sensor " + (on ? "restored" : "removed")); });
     });
     $(".do-wifi", node).addEventListener("click", function () {
       var on = node.getAttribute("data-wifi") !== "true";
-      post(devUrl(name, "wifi"), { on: on }).then(function () { message(name + ": WiFi " + (on ? "restored" : "cut")); });
+      post(devUrl(name, "wifi"), { on: on }).then(function (r) { if (r) message(name + ": WiFi " + (on ? "restored" : "cut")); });
     });
     $(".do-reboot", node).addEventListener("click", function () {
-      post(devUrl(name, "reboot")).then(function () { message(name + ": rebooted"); });
+      post(devUrl(name, "reboot")).then(function (r) { if (r) message(name + ": rebooted"); });
     });
     $(".do-job", node).addEventListener("click", function () {
       var op = $(".job-op", node).value;
       var body = { device: name, operation: op, params: op === "set-config" ? { on: true } : op === "blink" ? { count: 3 } : {} };
-      post("/api/jobs", body).then(function (r) { message("job " + r.jobId + " created for " + name); });
+      post("/api/jobs", body).then(function (r) { if (r) message("job " + r.jobId + " created for " + name); });
     });
     $("#devices").appendChild(node);
     cards[name] = { node: node, chartKey: "", logKey: "" };
@@ -192,7 +205,7 @@
     if (!lab) return;
     var op = $("#group-op").value;
     var body = { group: lab.group, operation: op, params: op === "set-config" ? { on: true } : op === "blink" ? { count: 3 } : {} };
-    post("/api/jobs", body).then(function (r) { message("job " + r.jobId + " created for group " + lab.group); });
+    post("/api/jobs", body).then(function (r) { if (r) message("job " + r.jobId + " created for group " + lab.group); });
   });
 
   function connect() {
