@@ -2,8 +2,8 @@
 // MQTT), and the wiring of the pure shadow and jobs logic to topics, Storage, LED, button and DHT11.
 // Flat module state (no objects per event) because the ESP8266 has 1600 JS variables in all.
 import { CONFIG_FILE, DeviceConfig, validateConfig } from "../config/config";
-import { Shadow, checkDesired } from "../shadow/shadow";
-import { Jobs, JobRec } from "../jobs/jobs";
+import { Shadow, ShadowHooks, checkDesired } from "../shadow/shadow";
+import { Jobs, JobHooks } from "../jobs/jobs";
 import { MqttSession } from "../mqtt/session";
 import { createMqttClient } from "../mqtt/client";
 import { amzDate, mqttRequest, presignAsync, signCache, SignCache } from "../aws/sigv4";
@@ -65,8 +65,8 @@ function saveSet(): void {
   Storage.write(SET_FILE, set);
 }
 
-function reboot(why: string): void {
-  log("I", "rebooting (" + why + ")");
+function reboot(): void {
+  log("I", "rebooting");
   setTimeout(() => E.reboot(), 300);
 }
 
@@ -154,6 +154,7 @@ function press(): void {
 
 // ------------------------------------------------------------------ MQTT wiring
 function pub(t: string, m: any): void {
+  // QoS 0: every request has an answer (accepted/rejected) or is asked again
   if (mq.connected()) mq.publish(P + t, JSON.stringify(m), 0);
 }
 
@@ -376,43 +377,34 @@ export function boot(): void {
   on = set.o === true;
   ledInit(cfg.ledPin, cfg.ledLow);
   ledSet(on);
-  const rec: JobRec | null = Storage.readJSON(JOB_FILE, true) || null;
-  sh = new Shadow(
-    {
-      pub: (s, m) => {
-        pub("shadow/" + s, m);
-        if (s === "get") getTimer();
-      },
-      apply: (k, v) => (k === "on" ? setOn(v) : setRefresh(v)),
-      reboot: () => reboot("shadow"),
-      mark: () => set.m || "",
-      setMark: (m) => {
-        set.m = m;
-        saveSet();
-      },
-      log: log,
+  // one hooks object for both pure modules (fewer closures and objects on the device)
+  const H: ShadowHooks & JobHooks = {
+    pub: (t, m) => {
+      pub(t, m);
+      if (t === "shadow/get") getTimer();
     },
-    ((46656 + Math.random() * 1632959) | 0).toString(36) // 4 characters: tokens of this boot
-  );
-  jb = new Jobs(
-    {
-      pub: (s, m) => pub("jobs/" + s, m),
-      save: (r) => Storage.write(JOB_FILE, r),
-      known: (op) => op === "reboot" || op === "blink" || op === "set-config",
-      run: (doc, done) => {
-        if (doc.operation === "blink") {
-          const n = doc.count;
-          ledBlink(typeof n === "number" && n >= 1 && n <= 20 ? n : 5, () => done(true, ""));
-        } else {
-          const e = applySettings(doc);
-          done(!e, e);
-        }
-      },
-      reboot: () => reboot("job"),
-      log: log,
+    apply: (k, v) => (k === "on" ? setOn(v) : setRefresh(v)),
+    reboot: () => reboot(),
+    mark: () => set.m || "",
+    setMark: (m) => {
+      set.m = m;
+      saveSet();
     },
-    rec
-  );
+    log: log,
+    save: (r) => Storage.write(JOB_FILE, r),
+    known: (op) => op === "reboot" || op === "blink" || op === "set-config",
+    run: (doc, done) => {
+      if (doc.operation === "blink") {
+        const n = doc.count;
+        ledBlink(typeof n === "number" && n >= 1 && n <= 20 ? n : 5, () => done(true, ""));
+      } else {
+        const e = applySettings(doc);
+        done(!e, e);
+      }
+    },
+  };
+  sh = new Shadow(H, ((46656 + Math.random() * 1632959) | 0).toString(36)); // 4-character token prefix of this boot
+  jb = new Jobs(H, Storage.readJSON(JOB_FILE, true) || null);
   sh.report({ on: on, btnCount: 0, refresh: refresh });
   buttonInit(cfg.btnPin, press);
   Wifi.on("disconnected", (d) => {

@@ -16,7 +16,7 @@ export interface JobRec {
 }
 
 export interface JobHooks {
-  pub(sub: string, msg: any): void; // sub after ".../jobs/": "$next/get" or "<jobId>/update"
+  pub(sub: string, msg: any): void; // sub after "$aws/things/<thing>/": "jobs/$next/get" or "jobs/<jobId>/update"
   save(r: JobRec): void;
   known(op: string): boolean; // is this operation supported?
   run(doc: any, done: (ok: boolean, why: string) => void): void; // run a supported operation
@@ -57,14 +57,14 @@ export class Jobs {
   }
 
   next(): void {
-    this.h.pub("$next/get", {});
+    this.h.pub("jobs/$next/get", {});
   }
 
   // The payload of notify-next or $next/get/accepted was too big to receive: ask for the
   // execution without its document, then reject it.
   oversize(): void {
     this.noDoc = "nd" + (this.tries & 7);
-    this.h.pub("$next/get", { includeJobDocument: false, clientToken: this.noDoc });
+    this.h.pub("jobs/$next/get", { includeJobDocument: false, clientToken: this.noDoc });
   }
 
   // notify-next or $next/get/accepted
@@ -114,7 +114,7 @@ export class Jobs {
     const m: any = { status: st, clientToken: "j" + c.n };
     if (this.v) m.expectedVersion = this.v;
     if (why) m.statusDetails = { reason: why };
-    this.h.pub(c.j + "/update", m);
+    this.h.pub("jobs/" + c.j + "/update", m);
   }
 
   save(st: string): void {

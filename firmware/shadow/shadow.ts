@@ -17,7 +17,7 @@ export const REFRESH_MIN = 1;
 export const REFRESH_MAX = 86400;
 
 export interface ShadowHooks {
-  pub(sub: string, msg: any): void; // sub: "get" or "update" (topic suffix after .../shadow/)
+  pub(sub: string, msg: any): void; // sub: "shadow/get" or "shadow/update" (topic after $aws/things/<thing>/)
   apply(key: string, v: any): void; // a valid desired value: "on" or "refresh"
   reboot(): void; // the reboot request was reported: restart now
   mark(): string; // the stored marker of the last executed reboot request ("" if none)
@@ -80,7 +80,7 @@ export class Shadow {
   connected(): void {
     this.online = true;
     this.getTok = this.tok();
-    this.h.pub("get", { clientToken: this.getTok });
+    this.h.pub("shadow/get", { clientToken: this.getTok });
   }
 
   disconnected(): void {
@@ -122,7 +122,7 @@ export class Shadow {
     this.fly = r;
     const t = this.tok();
     if (this.rbTok === "*") this.rbTok = t;
-    this.h.pub("update", { state: st, clientToken: t });
+    this.h.pub("shadow/update", { state: st, clientToken: t });
   }
 
   // Put the in-flight report back (it was rejected or lost) without overriding newer staged values.

@@ -26,9 +26,9 @@ const last = (out: any[]) => out[out.length - 1];
 test("a job runs once: IN_PROGRESS (expectedVersion), handler, SUCCEEDED, then $next", () => {
   const { j, out, st } = make();
   j.connected();
-  expect(out[0]).toEqual({ sub: "$next/get", msg: {} });
+  expect(out[0]).toEqual({ sub: "jobs/$next/get", msg: {} });
   j.onNext(ex("j1", { operation: "blink", count: 2 }));
-  expect(last(out)).toEqual({ sub: "j1/update", msg: { status: "IN_PROGRESS", expectedVersion: 1, clientToken: "j1" } });
+  expect(last(out)).toEqual({ sub: "jobs/j1/update", msg: { status: "IN_PROGRESS", expectedVersion: 1, clientToken: "j1" } });
   expect(st.rec).toEqual({ j: "j1", n: 1, st: "IP" });
   j.onNext(ex("j1", { operation: "blink" })); // duplicate notify
   j.onAccepted("j1", {});
@@ -38,7 +38,7 @@ test("a job runs once: IN_PROGRESS (expectedVersion), handler, SUCCEEDED, then $
   expect(last(out).msg).toEqual({ status: "SUCCEEDED", expectedVersion: 2, clientToken: "j1" });
   expect(st.rec!.st).toBe("SUCCEEDED");
   j.onAccepted("j1", {});
-  expect(last(out).sub).toBe("$next/get");
+  expect(last(out).sub).toBe("jobs/$next/get");
   j.onNext(ex("j1", { operation: "blink" }, 3)); // late duplicate after completion
   expect(st.runs.length).toBe(1);
 });
@@ -62,7 +62,7 @@ test("unknown operation -> REJECTED without running", () => {
   expect(last(out).msg).toMatchObject({ status: "REJECTED", statusDetails: { reason: "unknown operation: format-disk" } });
   expect(st.runs.length).toBe(0);
   j.onNext(ex("j4", { nothing: 1 }));
-  expect(out.filter((o) => o.sub === "j4/update").length).toBe(0); // one at a time
+  expect(out.filter((o) => o.sub === "jobs/j4/update").length).toBe(0); // one at a time
 });
 
 test("reboot job: marker saved, reboot; SUCCEEDED reported after boot, not run twice", () => {
@@ -98,7 +98,7 @@ test("rejections never loop", () => {
   j.onRejected("v1", { code: "VersionMismatch" });
   j.onRejected("v1", { code: "VersionMismatch" });
   expect(st.rec).toEqual({ j: "v1", n: 1, st: "X" });
-  expect(last(out).sub).toBe("$next/get");
+  expect(last(out).sub).toBe("jobs/$next/get");
   const n = out.length;
   j.onNext(ex("v1", { operation: "blink" }, 6)); // the cloud still offers it: ignored
   expect(out.length).toBe(n);
@@ -125,7 +125,7 @@ test("connection lost while waiting for an answer: decided again from the record
 test("oversize document: ask without document, then REJECTED with a reason", () => {
   const { j, out } = make();
   j.oversize();
-  expect(last(out)).toEqual({ sub: "$next/get", msg: { includeJobDocument: false, clientToken: "nd0" } });
+  expect(last(out)).toEqual({ sub: "jobs/$next/get", msg: { includeJobDocument: false, clientToken: "nd0" } });
   j.onNext({ clientToken: "nd0", execution: { jobId: "big", versionNumber: 1, executionNumber: 1 } });
   expect(last(out).msg).toMatchObject({ status: "REJECTED", statusDetails: { reason: "job document too large for this device" } });
 });

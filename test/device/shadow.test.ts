@@ -34,11 +34,11 @@ test("connect: get first, no update before get/accepted, then one report of chan
   const { s, out } = make();
   s.report({ on: false, btnCount: 0 }); // offline: staged
   s.connected();
-  expect(out).toEqual([{ sub: "get", msg: { clientToken: "x1" } }]);
+  expect(out).toEqual([{ sub: "shadow/get", msg: { clientToken: "x1" } }]);
   s.report({ uptime: 5 }); // waiting for get: staged
   expect(out.length).toBe(1);
   s.msg("get/accepted", { state: { reported: { on: false, btnCount: 0 } }, version: 4, clientToken: "x1" });
-  expect(last(out)).toEqual({ sub: "update", msg: { state: { reported: { uptime: 5 } }, clientToken: "x2" } });
+  expect(last(out)).toEqual({ sub: "shadow/update", msg: { state: { reported: { uptime: 5 } }, clientToken: "x2" } });
   s.report({ uptime: 5, on: false });
   expect(out.length).toBe(2); // nothing changed: nothing sent
 });
@@ -155,7 +155,7 @@ test("update/rejected: 409 refetches, 400/413 not resent, others re-staged", () 
   s.msg("get/accepted", { state: { reported: {} }, version: 1, clientToken: "x1" });
   s.report({ uptime: 1 });
   s.msg("update/rejected", { code: 409, message: "Version conflict", clientToken: last(out).msg.clientToken });
-  expect(last(out).sub).toBe("get");
+  expect(last(out).sub).toBe("shadow/get");
   s.msg("get/accepted", { state: { reported: {} }, version: 2, clientToken: last(out).msg.clientToken });
   expect(last(out).msg.state.reported).toEqual({ uptime: 1 });
   const n = out.length;
