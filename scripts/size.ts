@@ -60,7 +60,7 @@ export interface SizeReport {
 export function sizeReport(bundle: string, meta: any | null, budget: SizeBudget): SizeReport {
   const bytes = Buffer.byteLength(bundle);
   const gzipBytes = zlib.gzipSync(bundle, { level: 9 }).length;
-  const modules: { file: string; bytes: number }[] = [];
+  const modules: SizeReport["modules"] = [];
   if (meta && meta.outputs) {
     for (const out of Object.keys(meta.outputs)) {
       if (!out.endsWith(".js")) continue;
