@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { monitorEventLoopDelay, performance } from "perf_hooks";
+import { Worker, isMainThread, parentPort, workerData } from "worker_threads";
 import { startCloud, Cloud } from "../sim/cloud";
 import { startDevice, DeviceHandle, BoardName } from "../sim/board";
 import { ArgError, parseArgs } from "../sim/lab/args";
@@ -17,7 +18,9 @@ const ROOT = path.resolve(__dirname, "..");
 
 interface Dev {
   name: string;
-  handle: DeviceHandle;
+  cfg: any;
+  dht: { temperature: number; humidity: number };
+  handle: DeviceHandle | null; // null when the board runs in a worker thread
   reports: number; // shadow updates with uptime in the window
   connected: boolean;
   drops: number; // disconnects during the window
@@ -45,6 +48,7 @@ async function main(): Promise<void> {
       changes: "number",
       "data-dir": "string",
       "ramp-batch": "number",
+      workers: "number",
       json: "boolean",
       help: "boolean",
     }));
@@ -56,7 +60,7 @@ async function main(): Promise<void> {
     throw e;
   }
   if (opts.help) {
-    console.log("npm run bench:fleet -- --devices N [--seconds S (default 30)] [--board esp8266|esp32] [--changes PER_SECOND] [--data-dir DIR] [--ramp-batch K] [--json]");
+    console.log("npm run bench:fleet -- --devices N [--seconds S (default 30)] [--board esp8266|esp32] [--changes PER_SECOND] [--data-dir DIR] [--ramp-batch K] [--workers W (default 1: boards in W worker threads, the stand-in in the main one; 0: all in one thread)] [--json]");
     return;
   }
   const n: number = opts.devices ?? 10;
@@ -67,6 +71,8 @@ async function main(): Promise<void> {
   if (board !== "esp8266" && board !== "esp32") throw new ArgError(`--board must be esp8266 or esp32, not "${board}"`);
   const changesPerSecond: number = opts.changes ?? Math.max(1, n / 5);
   const rampBatch: number = opts["ramp-batch"] ?? 20;
+  const nWorkers: number = opts.workers ?? 1;
+  if (!Number.isInteger(nWorkers) || nWorkers < 0 || nWorkers > 8) throw new ArgError("--workers must be 0..8");
   const bundle = path.join(ROOT, "dist", "firmware.js");
   if (bundleIsStale(bundle, path.join(ROOT, "firmware"))) {
     const { buildBundle } = await import("./build");
@@ -77,7 +83,11 @@ async function main(): Promise<void> {
   const say = (s: string) => {
     if (!opts.json) console.log(s);
   };
-  say(`bench:fleet: ${n} ${board} boards, refresh 1 s, ${f1(changesPerSecond)} desired changes/s, ${seconds} s measured; data in ${base}`);
+  say(
+    `bench:fleet: ${n} ${board} boards, refresh 1 s, ${f1(changesPerSecond)} desired changes/s, ${seconds} s measured; ` +
+      (nWorkers ? `boards in ${nWorkers} worker thread(s), stand-in in the main thread` : "boards and stand-in in one thread") +
+      `; data in ${base}`,
+  );
 
   const mem0 = process.memoryUsage();
   const cloud: Cloud = await startCloud({ dataDir: path.join(base, "cloud"), port: 0 });
@@ -123,21 +133,46 @@ async function main(): Promise<void> {
     const name = "bench-" + k;
     const cr = await cloud.createThing(name);
     const cfg = { ssid: "lab", pass: "labpass", host, port, region: cloud.region, akid: cr.accessKeyId, secret: cr.secretAccessKey, thing: name, refresh: 1, keepAlive: 60, boMin: 1000, boMax: 10000, getTo: 10, life: 86000 };
-    const d: Dev = { name, handle: null as any, reports: 0, connected: false, drops: 0, pending: null, on: false };
+    const d: Dev = { name, cfg, dht: { temperature: 20 + (k % 10), humidity: 40 + (k % 30) }, handle: null, reports: 0, connected: false, drops: 0, pending: null, on: false };
     devs.set(name, d);
     list.push(d);
-    (d as any).cfg = cfg;
   }
   const tThings = performance.now() - t0;
+  const workers: Worker[] = [];
+  const replies = new Map<number, () => void>();
+  let seq = 0;
+  const ask = (w: Worker, msg: any) =>
+    new Promise<void>((resolve) => {
+      const id = ++seq;
+      replies.set(id, resolve);
+      w.postMessage({ ...msg, id });
+    });
+  for (let k = 0; k < nWorkers; k++) {
+    // the worker runs this same file; TypeScript is loaded there through tsx's require hook
+    const boot = `require(${JSON.stringify(require.resolve("tsx/cjs/api"))}).register(); require(${JSON.stringify(__filename)});`;
+    const w = new Worker(boot, { eval: true, workerData: { board, bundle, base } });
+    w.on("message", (m: any) => {
+      const r = replies.get(m.id);
+      replies.delete(m.id);
+      if (r) r();
+    });
+    w.on("error", (e) => console.error("bench:fleet worker: " + (e && e.stack ? e.stack : e)));
+    workers.push(w);
+  }
   for (let k = 0; k < list.length; k += rampBatch) {
-    await Promise.all(
-      list.slice(k, k + rampBatch).map(async (d, j) => {
-        d.handle = await startDevice({ board, bundlePath: bundle, storageDir: path.join(base, "dev", d.name), config: (d as any).cfg, dht: { temperature: 20 + ((k + j) % 10), humidity: 40 + ((k + j) % 30) }, name: d.name });
-      }),
-    );
+    const batch = list.slice(k, k + rampBatch);
+    if (workers.length) {
+      await ask(workers[(k / rampBatch) % workers.length], { cmd: "start", devices: batch.map((d) => ({ name: d.name, cfg: d.cfg, dht: d.dht })) });
+    } else {
+      await Promise.all(
+        batch.map(async (d) => {
+          d.handle = await startDevice({ board, bundlePath: bundle, storageDir: path.join(base, "dev", d.name), config: d.cfg, dht: d.dht, name: d.name });
+        }),
+      );
+    }
     // let this batch sign and connect before the next one boots
     const deadline = Date.now() + 10000;
-    while (list.slice(k, k + rampBatch).some((d) => !d.connected) && Date.now() < deadline) await sleep(20);
+    while (batch.some((d) => !d.connected) && Date.now() < deadline) await sleep(20);
   }
   const deadline = Date.now() + 60000;
   while (list.some((d) => !d.connected) && Date.now() < deadline) await sleep(100);
@@ -226,25 +261,48 @@ async function main(): Promise<void> {
     memPerDeviceMB: Math.round(((memRamp.rss - mem0.rss) / 1048576 / n) * 100) / 100,
     heapPerDeviceMB: Math.round(((memRamp.heapUsed - mem0.heapUsed) / 1048576 / n) * 100) / 100,
     cores: os.cpus().length,
+    workers: nWorkers,
   };
   if (opts.json) console.log(JSON.stringify(result));
   else {
     say(`devices sustained  ${result.sustained}/${n} (connected throughout, >= 0.85 reports/s; mean ${result.reportsPerDevicePerSecond}/s, min ${result.minReportsPerDevicePerSecond}/s, ${result.drops} drops)`);
     say(`desired->reported  p50 ${result.rttMs.p50} ms, p95 ${result.rttMs.p95} ms, p99 ${result.rttMs.p99} ms, max ${result.rttMs.max} ms (${result.roundTrips} round trips, ${sent} sent, ${unanswered} unanswered at the end, ${failed} failed)`);
     say(`messages           ${result.inboundPerSecond}/s from devices, ${result.brokerPublishesPerSecond}/s through the broker (requests + shadow/jobs responses)`);
-    say(`CPU                ${result.cpuPercentOfOneCore} % of one core (${os.cpus().length} cores, one Node process), ${result.cpuMsPerDevicePerSecond} ms CPU per device per second; event-loop delay p99 ${result.eventLoopDelayP99Ms} ms`);
+    say(`CPU                ${result.cpuPercentOfOneCore} % of one core (${os.cpus().length} cores; ${nWorkers ? nWorkers + " board thread(s) + the stand-in thread" : "one thread"}), ${result.cpuMsPerDevicePerSecond} ms CPU per device per second; event-loop delay p99 ${result.eventLoopDelayP99Ms} ms`);
     say(`memory             ${result.memPerDeviceMB} MB RSS per device (${result.heapPerDeviceMB} MB JS heap), ${result.peakRssMB} MB RSS peak; ramp ${result.rampSeconds} s`);
   }
   // ---- stop
   for (const d of list) if (d.handle) await d.handle.stop();
+  await Promise.all(workers.map((w) => ask(w, { cmd: "stop" })));
+  await Promise.all(workers.map((w) => w.terminate()));
   await cloud.stop();
   fs.rmSync(base, { recursive: true, force: true });
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error("bench:fleet: " + (e instanceof ArgError ? e.message : e && e.stack ? e.stack : e));
-    process.exit(e instanceof ArgError ? 2 : 1);
-  },
-);
+// A worker thread: runs the boards it is given until told to stop.
+function workerMain(): void {
+  const { board, bundle, base } = workerData as { board: BoardName; bundle: string; base: string };
+  const handles: DeviceHandle[] = [];
+  parentPort!.on("message", async (m: any) => {
+    if (m.cmd === "start") {
+      const started = await Promise.all(
+        m.devices.map((d: any) => startDevice({ board, bundlePath: bundle, storageDir: path.join(base, "dev", d.name), config: d.cfg, dht: d.dht, name: d.name })),
+      );
+      handles.push(...(started as DeviceHandle[]));
+    } else if (m.cmd === "stop") {
+      for (const h of handles) await h.stop();
+      handles.length = 0;
+    }
+    parentPort!.postMessage({ id: m.id });
+  });
+}
+
+if (isMainThread) {
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      console.error("bench:fleet: " + (e instanceof ArgError ? e.message : e && e.stack ? e.stack : e));
+      process.exit(e instanceof ArgError ? 2 : 1);
+    },
+  );
+} else workerMain();

@@ -1,31 +1,33 @@
 // The device application: boot sequence, WiFi and clock, the connection (presign -> WebSocket ->
 // MQTT), and the wiring of the pure shadow and jobs logic to topics, Storage, LED, button and DHT11.
-// Flat module state (no objects per event) because the ESP8266 has 1600 JS variables in all.
+// Memory first (1600 JS variables on an ESP8266): flat module state, loops instead of forEach
+// callbacks, and as few functions as readable (each function object costs about 5 variables);
+// module functions double as the hooks of the pure modules and as event handlers.
 import { CONFIG_FILE, DeviceConfig, validateConfig } from "../config/config";
-import { Shadow, ShadowHooks, checkDesired } from "../shadow/shadow";
-import { Jobs, JobHooks } from "../jobs/jobs";
+import {
+  ShadowHooks, checkDesired, getTok, shadowConnected, shadowDisconnected, shadowInit, shadowMsg, shadowReport,
+} from "../shadow/shadow";
+import { JOB_FILE, JobHooks, jobsAccepted, jobsConnected, jobsInit, jobsNext, jobsOversize, jobsRejected } from "../jobs/jobs";
 import { MqttSession } from "../mqtt/session";
 import { createMqttClient } from "../mqtt/client";
 import { amzDate, mqttRequest, presignAsync, signCache, SignCache } from "../aws/sigv4";
 import { bootHash, defer } from "../crypto/select";
 import { CLOCK_VALID, parseHttpDate } from "./time";
-import { ledBlink, ledError, ledInit, ledSet } from "../io/led";
+import { ledInit, ledPattern, ledSet } from "../io/led";
 import { buttonInit } from "../io/button";
 import { dhtRead } from "../sensors/dht11";
+import { DhtReading } from "../sensors/dht11-decode";
 
-export const SET_FILE = "iot.set"; // {r: refresh, o: on, m: marker of the last reboot request}
-export const JOB_FILE = "iot.job"; // {j: jobId, n: executionNumber, st: step}, see jobs/jobs.ts
+export const SET_FILE = "iot.set"; // {r: refresh, o: on, m: marker of the last shadow reboot request}
 
 const Storage = require("Storage");
 const Wifi = require("Wifi");
 
 let cfg: DeviceConfig;
 let mq: MqttSession;
-let sh: Shadow;
-let jb: Jobs;
 let sc: SignCache;
 let P = ""; // "$aws/things/<thing>/"
-let set: any = {}; // persisted settings
+let set: any = {}; // persisted settings (SET_FILE)
 let refresh = 30;
 let on = false;
 let btn = 0;
@@ -33,7 +35,8 @@ let temp: number | null = null;
 let hum: number | null = null;
 let up = 0; // uptime, seconds (clock jumps are not counted)
 let lastT = 0;
-let rptT: any = 0;
+let rd = false; // a sensor read is under way
+let rptT: any = 0; // timers: an id while pending, 0 otherwise (never clearTimeout a stale id)
 let getT: any = 0;
 let getN = 0;
 let renT: any = 0;
@@ -49,223 +52,270 @@ export function log(l: string, m: string): void {
   console.log("[" + l + "] " + m);
 }
 
-function now(): number {
-  return getTime() + corr;
-}
-
 function upt(): number {
   const t = getTime();
   const d = t - lastT;
   lastT = t;
-  if (d > 0 && d < 90000) up += d; // a jump (SNTP, skew fix) is not uptime
+  if (d > 0 && d < 90000) up += d; // a jump (SNTP) is not uptime
   return Math.round(up);
 }
 
-function saveSet(): void {
-  Storage.write(SET_FILE, set);
+// Storage.write that says so when the flash is full (the device keeps running on RAM values);
+// also the jobs' hook for their record
+function store(name: string, data: any): void {
+  let ok = false;
+  try {
+    ok = Storage.write(name, data);
+  } catch (e) {}
+  if (!ok) log("E", "Storage full: " + name + " not saved");
 }
 
+// hook: reboot after the log line is out
 function reboot(): void {
   log("I", "rebooting");
-  setTimeout(() => E.reboot(), 300);
+  setTimeout(E.reboot, 300);
 }
 
 // ------------------------------------------------------------------ settings
-function setOn(v: boolean): void {
-  on = v;
-  ledSet(v);
-  if (set.o !== v) {
-    set.o = v;
-    saveSet();
+// hook: a valid setting ("on" or "refresh"), from the shadow or a set-config job; kept in SET_FILE
+function apply(k: string, v: any): void {
+  if (k === "on") {
+    on = v;
+    ledSet(v);
+  } else {
+    refresh = v;
+    if (rptT) clearTimeout(rptT);
+    rptT = setTimeout(tick, v * 1000); // the new interval starts now
   }
-  log("I", "led " + (v ? "on" : "off"));
+  log("I", "set " + k + "=" + v);
+  const s = k === "on" ? "o" : "r";
+  if (set[s] !== v) {
+    set[s] = v;
+    store(SET_FILE, set);
+  }
 }
 
-function setRefresh(v: number): void {
-  if (refresh !== v) log("I", "refresh " + v + " s");
-  refresh = v;
-  if (set.r !== v) {
-    set.r = v;
-    saveSet();
+// hook: the marker of the last executed shadow reboot request; with m, store it first
+function mark(m?: string): string {
+  if (m) {
+    set.m = m;
+    store(SET_FILE, set);
   }
-  schedule(v);
+  return set.m || "";
 }
 
-// Applies {key: value} settings (shadow desired or a set-config job); returns problems or "".
-function applySettings(d: any): string {
+// hook: run a job operation; done(problem) fails it, done() succeeds
+function run(doc: any, done: (err?: string) => void): void {
+  if (doc.operation === "blink") {
+    const n = doc.count;
+    return ledPattern(typeof n === "number" && n >= 1 && n <= 20 ? n : 5, false, done);
+  }
+  // set-config: check everything first, then apply all and report
   let err = "";
-  Object.keys(d).forEach((k) => {
-    if (k === "operation") return;
-    const e = k === "on" || k === "refresh" ? checkDesired(k, d[k]) : "unknown setting";
+  const ks = Object.keys(doc);
+  for (const k of ks) {
+    if (k === "operation") continue;
+    const e = k === "on" || k === "refresh" ? checkDesired(k, doc[k]) : "unknown setting";
     if (e) err += (err ? "; " : "") + k + " " + e;
-  });
-  if (err) return err;
-  const ch: any = {};
-  Object.keys(d).forEach((k) => {
-    if (k === "on") setOn(d.on);
-    else if (k === "refresh") setRefresh(d.refresh);
-    else return;
-    ch[k] = d[k];
-  });
-  sh.report(ch);
-  return "";
+  }
+  if (!err) {
+    const ch: any = {};
+    for (const k of ks) {
+      if (k === "operation") continue;
+      apply(k, doc[k]);
+      ch[k] = doc[k];
+    }
+    shadowReport(ch);
+  }
+  done(err);
 }
 
-// ------------------------------------------------------------------ sensor and reports
-function schedule(s: number): void {
-  if (rptT) clearTimeout(rptT);
-  rptT = setTimeout(tick, s * 1000);
-}
-
-let rd = false; // a sensor read is under way
-
-function tick(): void {
-  rptT = 0;
-  if (rd) return; // its end schedules the next report
-  rd = true;
-  dhtRead(cfg.dhtPin, 3, (r) => {
-    rd = false;
-    const bad = typeof r === "string";
-    temp = bad ? null : (r as any).t;
-    hum = bad ? null : (r as any).h;
-    if (bad) log("W", "dht11: " + r);
-    sh.report({
-      temperature: temp,
-      humidity: hum,
-      sensorError: bad ? r : null,
-      uptime: upt(),
-      ram_free: process.memory(false).free,
-    });
-    if (!rptT) schedule(refresh);
+// ------------------------------------------------------------------ sensor, reports, button
+// Report timer callback (no argument): read the sensor; the reading comes back here as `r`.
+function tick(r?: DhtReading | string): void {
+  if (r === undefined) {
+    rptT = 0;
+    if (rd) return; // its end schedules the next report
+    rd = true;
+    return dhtRead(cfg.dhtPin, 3, tick);
+  }
+  rd = false;
+  const bad = typeof r === "string";
+  temp = bad ? null : (r as DhtReading).t;
+  hum = bad ? null : (r as DhtReading).h;
+  if (bad) log("W", "dht11: " + r);
+  shadowReport({
+    temperature: temp,
+    humidity: hum,
+    sensorError: bad ? r : null,
+    uptime: upt(),
+    ram_free: process.memory(false).free,
   });
+  if (!rptT) rptT = setTimeout(tick, refresh * 1000);
 }
 
 function press(): void {
   btn++;
   log("I", "button " + btn);
   const u = upt();
-  sh.report({ btnCount: btn, uptime: u });
-  mq.publish(
-    "devices/" + cfg.thing + "/events",
-    JSON.stringify({ btnCount: btn, uptime: u, temperature: temp, humidity: hum }),
-    1
-  );
+  shadowReport({ btnCount: btn, uptime: u });
+  mq.publish("devices/" + cfg.thing + "/events", JSON.stringify({ btnCount: btn, uptime: u, temperature: temp, humidity: hum }), 1);
 }
 
 // ------------------------------------------------------------------ MQTT wiring
+// hook: publish a request under $aws/things/<thing>/. QoS 0: each has an answer or is asked again.
 function pub(t: string, m: any): void {
-  // QoS 0: every request has an answer (accepted/rejected) or is asked again
   if (mq.connected()) mq.publish(P + t, JSON.stringify(m), 0);
-}
-
-function getTimer(): void {
-  if (getT) clearTimeout(getT);
-  const s = Math.min(300, (cfg.getTo || 10) * Math.pow(2, getN++));
-  getT = setTimeout(() => {
-    getT = 0;
-    if (sh.getTok && mq.connected()) {
-      log("W", "no answer to shadow get in time, asking again");
-      sh.connected();
-    }
-  }, s * 1000);
-}
-
-function message(p: any): void {
-  const t: string = p.topic;
-  if (t.indexOf(P) !== 0) return;
-  let m: any;
-  try {
-    m = JSON.parse(p.payload);
-  } catch (e) {
-    log("W", "bad JSON on " + t);
-    return;
-  }
-  const r = t.substr(P.length);
-  if (r.indexOf("shadow/") === 0) {
-    sh.msg(r.substr(7), m);
-    if (!sh.getTok) {
-      getN = 0;
-      if (getT) clearTimeout(getT);
-      getT = 0;
-    }
-    return;
-  }
-  if (r.indexOf("jobs/") !== 0) return;
-  const j = r.substr(5);
-  if (j === "notify-next" || j === "$next/get/accepted") jb.onNext(m);
-  else if (j === "$next/get/rejected") log("W", "jobs $next rejected: " + m.code + " " + m.message);
-  else {
-    const i = j.indexOf("/update/");
-    if (i > 0) {
-      if (j.substr(i + 8) === "accepted") jb.onAccepted(j.substr(0, i), m);
-      else jb.onRejected(j.substr(0, i), m);
-    }
+  if (t === "shadow/get") {
+    // bound the wait for get/accepted: ask again (10 s, doubling up to 5 min)
+    if (getT) clearTimeout(getT);
+    getT = setTimeout(getLate, Math.min(300, (cfg.getTo || 10) * Math.pow(2, getN++)) * 1000);
   }
 }
 
-// renew before the 24 h SigV4 connection limit and before STS credentials expire
-function renewTimer(): void {
-  if (renT) clearTimeout(renT);
-  let s = cfg.life || 82800;
-  if (cfg.tokenExp) s = Math.min(s, cfg.tokenExp - 300 - now());
-  renT = setTimeout(() => {
-    renT = 0;
-    loadCfg(true);
-    log("I", "renewing the connection (signature/credentials lifetime)");
-    mq.reconnect("renewing the signed connection");
-  }, Math.max(s, 10) * 1000);
+function getLate(): void {
+  getT = 0;
+  if (getTok && mq.connected()) {
+    log("W", "no answer to shadow get in time, asking again");
+    shadowConnected();
+  }
 }
 
+// re-sign and reconnect before SigV4's 24 h connection limit and before STS credentials expire
+function renew(): void {
+  renT = 0;
+  loadCfg(true); // new credentials, if any
+  log("I", "renewing the connection (signature/credentials lifetime)");
+  mq.reconnect("renewing the signed connection");
+}
+
+// MQTT client events; "message": one of our shadow or jobs topics (the only ones subscribed)
 function event(type: string, a: any): void {
-  if (type === "message") message(a);
-  else if (type === "connect") {
+  if (type === "message") {
+    const t: string = a.topic;
+    if (t.indexOf(P) !== 0) return;
+    let m: any;
+    try {
+      m = JSON.parse(a.payload);
+    } catch (e) {
+      log("W", "bad JSON on " + t);
+      return;
+    }
+    const r = t.substr(P.length);
+    if (r.indexOf("shadow/") === 0) {
+      shadowMsg(r.substr(7), m);
+      if (!getTok && getT) {
+        getN = 0;
+        clearTimeout(getT);
+        getT = 0;
+      }
+      return;
+    }
+    const j = r.substr(5); // after "jobs/"
+    const i = j.indexOf("/update/");
+    if (j === "notify-next" || j === "$next/get/accepted") jobsNext(m);
+    else if (j === "$next/get/rejected") log("W", "jobs $next rejected: " + m.code + " " + m.message);
+    else if (i > 0) {
+      if (j.substr(i + 8) === "accepted") jobsAccepted(j.substr(0, i), m);
+      else jobsRejected(j.substr(0, i), m);
+    }
+  } else if (type === "connect") {
     log("I", "connected to AWS IoT");
-    renewTimer();
-    sh.connected();
-    jb.connected();
+    let s = cfg.life || 82800;
+    if (cfg.tokenExp) s = Math.min(s, cfg.tokenExp - 300 - (getTime() + corr));
+    if (renT) clearTimeout(renT);
+    renT = setTimeout(renew, Math.max(s, 10) * 1000);
+    shadowConnected();
+    jobsConnected();
   } else if (type === "offline") {
     // the client has logged "[W] mqtt: offline: <reason>"
-    sh.disconnected();
+    shadowDisconnected();
     if (renT) clearTimeout(renT);
     renT = 0;
   } else if (type === "error") {
     // the client has logged "[W] mqtt: <msg>"; add what it means for the device
-    if (a.status) httpRefused(a);
-    else if ((a.msg || "").indexOf("skipped") === 0 && a.msg.indexOf("/jobs/") > 0) jb.oversize();
-  }
-}
-
-function httpRefused(a: any): void {
-  let why = "";
-  try {
-    why = JSON.parse(a.body).message || "";
-  } catch (e) {
-    why = a.body || "";
-  }
-  const srv = parseHttpDate(a.date);
-  const off = srv - now();
-  if (a.status === 403 && srv === srv && Math.abs(off) > 60) {
-    // SNTP would set the clock back every 30 s: keep the server's offset and sign with it
-    corr = srv - getTime();
-    log("W", "clock is " + Math.round(off) + " s off the server's; corrected to " + amzDate(srv));
-  } else {
-    log("E", (a.status === 403 ? "credentials refused" : "connection refused") + " (HTTP " + a.status + (why ? ": " + why.substr(0, 50) : "") + ")");
-    loadCfg(true); // new credentials written to iot.json are used at the next attempt
+    const msg: string = a.msg || "";
+    if (a.status) {
+      let why = "";
+      try {
+        why = JSON.parse(a.body).message || "";
+      } catch (e) {
+        why = a.body || "";
+      }
+      const srv = parseHttpDate(a.date);
+      const off = srv - (getTime() + corr);
+      if (a.status === 403 && srv === srv && Math.abs(off) > 60) {
+        // SNTP would set the clock back every 30 s: keep the server's offset and sign with it
+        corr = srv - getTime();
+        log("W", "clock is " + Math.round(off) + " s off the server's; corrected to " + amzDate(srv));
+      } else {
+        log("E", (a.status === 403 ? "credentials refused" : "connection refused") + " (HTTP " + a.status + (why ? ": " + why.substr(0, 90) : "") + ")");
+        loadCfg(true); // new credentials written to iot.json are used at the next attempt
+      }
+    } else if (msg.indexOf("skipped") === 0 && msg.indexOf("/jobs/") > 0) jobsOversize();
   }
 }
 
 // URL provider: called for every connection attempt, so each attempt is signed afresh
 function sign(cb: (err: any, url?: string) => void): void {
-  if (cfg.tokenExp && now() > cfg.tokenExp) loadCfg(true);
-  if (cfg.tokenExp && now() > cfg.tokenExp) {
+  if (cfg.tokenExp && (getTime() + corr) > cfg.tokenExp) loadCfg(true);
+  if (cfg.tokenExp && (getTime() + corr) > cfg.tokenExp) {
     log("E", "credentials expired at " + amzDate(cfg.tokenExp) + "; write new ones to " + CONFIG_FILE);
     return cb("credentials expired");
   }
   const r = mqttRequest(cfg);
-  presignAsync(sc, r, now(), defer, (e, path) => cb(e ? e.message : null, e ? undefined : "wss://" + r.host + path));
+  presignAsync(sc, r, (getTime() + corr), defer, (e, path) => cb(e ? e.message : null, e ? undefined : "wss://" + r.host + path));
 }
 
-function startMqtt(): void {
+// ------------------------------------------------------------------ WiFi and clock
+function wifiGo(): void {
+  wifiT = 0;
+  Wifi.connect(cfg.ssid, { password: cfg.pass }, wifiDone);
+}
+
+// Wifi.connect callback; also the "disconnected" ({reason}) and "connected" event handler
+function wifiDone(err: any): void {
+  const lost = err && typeof err === "object"; // the "disconnected" event
+  if (lost && !wifiUp) return; // a failing connect() says why in its callback
+  if (err && err.ip) err = null; // the "connected" event
+  if (wifiT) clearTimeout(wifiT);
+  wifiT = 0;
+  if (err) {
+    const why: string = lost ? err.reason : err;
+    const w = why === "wrong_password" ? "wrong password"
+      : why === "no_ap_found" ? "network not found"
+      : why === "connect_fail" ? "connection failed"
+      : why === "auth_expire" ? "authentication timed out"
+      : why === "beacon_timeout" ? "access point stopped answering"
+      : why;
+    if (lost) log("W", "wifi lost: " + w);
+    else log("W", "wifi " + cfg.ssid + ": " + w + " (" + why + "); retry in " + wifiD + " s");
+    wifiUp = false;
+    loadCfg(true); // a corrected password in iot.json is used at the next attempt
+    wifiT = setTimeout(wifiGo, (lost ? 1 : wifiD) * 1000);
+    if (!lost) wifiD = Math.min(wifiD * 2, Math.min(60, (cfg.boMax || 60000) / 1000));
+    return;
+  }
+  wifiD = 1;
+  if (wifiUp) return;
+  wifiUp = true;
+  log("I", "wifi connected " + Wifi.getIP().ip);
+  if (!started && !clkT) clock();
+}
+
+function clock(): void {
+  if ((getTime() + corr) < CLOCK_VALID) {
+    if (!clkT) {
+      log("I", "waiting for the clock (SNTP " + cfg.sntp + ")");
+      Wifi.setSNTP(cfg.sntp, 0);
+    }
+    clkT = setTimeout(clock, 1000);
+    return;
+  }
+  clkT = 0;
+  started = true;
+  lastT = getTime();
+  log("I", "clock " + amzDate((getTime() + corr)));
   P = "$aws/things/" + cfg.thing + "/";
   sc = signCache(bootHash());
   log("I", "connecting to " + cfg.host + ":" + cfg.port + (cfg.relayHost ? " via " + cfg.relayHost : ""));
@@ -282,67 +332,11 @@ function startMqtt(): void {
     open: sign,
     onEvent: event,
   });
-  // One SUBSCRIBE of 7 filters (AWS: at most 8 per SUBSCRIBE). Not shadow/# : that would also echo
-  // our own update requests and update/documents (two full documents) into the 1600 variables.
-  ["shadow/get/+", "shadow/update/accepted", "shadow/update/rejected", "shadow/update/delta",
-    "jobs/notify-next", "jobs/$next/get/+", "jobs/+/update/+"].forEach((f) => mq.subscribe(P + f, 1));
-}
-
-// ------------------------------------------------------------------ WiFi and clock
-function wifiWords(e: string): string {
-  return e === "wrong_password" ? "wrong password"
-    : e === "no_ap_found" ? "network not found"
-    : e === "connect_fail" ? "connection failed"
-    : e === "auth_expire" ? "authentication timed out"
-    : e === "beacon_timeout" ? "access point stopped answering"
-    : e;
-}
-
-function wifiGo(): void {
-  wifiT = 0;
-  Wifi.connect(cfg.ssid, { password: cfg.pass }, (err) => {
-    if (err) {
-      log("W", "wifi " + cfg.ssid + ": " + wifiWords(err) + " (" + err + "); retry in " + wifiD + " s");
-      loadCfg(true); // a corrected password in iot.json is used at the next attempt
-      wifiLater(wifiD);
-      wifiD = Math.min(wifiD * 2, Math.min(60, (cfg.boMax || 60000) / 1000));
-      return;
-    }
-    wifiUp2();
-  });
-}
-
-function wifiUp2(): void {
-  wifiD = 1;
-  if (wifiT) clearTimeout(wifiT);
-  wifiT = 0;
-  if (!wifiUp) {
-    wifiUp = true;
-    log("I", "wifi connected " + Wifi.getIP().ip);
-    if (!started && !clkT) clock();
-  }
-}
-
-function wifiLater(s: number): void {
-  if (wifiT) clearTimeout(wifiT);
-  wifiT = setTimeout(wifiGo, s * 1000);
-}
-
-function clock(): void {
-  if (started) return;
-  if (now() < CLOCK_VALID) {
-    if (!clkT) {
-      log("I", "waiting for the clock (SNTP " + cfg.sntp + ")");
-      Wifi.setSNTP(cfg.sntp, 0);
-    }
-    clkT = setTimeout(clock, 1000);
-    return;
-  }
-  clkT = 0;
-  started = true;
-  lastT = getTime();
-  log("I", "clock " + amzDate(now()));
-  startMqtt();
+  // One SUBSCRIBE of 7 filters (AWS: at most 8 per SUBSCRIBE). Not shadow/#: it would also bring
+  // update/documents (two whole documents per update) and the echo of our own requests.
+  const f = ["shadow/get/+", "shadow/update/accepted", "shadow/update/rejected", "shadow/update/delta",
+    "jobs/notify-next", "jobs/$next/get/+", "jobs/+/update/+"];
+  for (const x of f) mq.subscribe(P + x, 1);
 }
 
 // ------------------------------------------------------------------ boot
@@ -356,6 +350,8 @@ function loadCfg(quiet: boolean): boolean {
   if (!quiet && e !== cfgErr) {
     log("E", "config " + CONFIG_FILE + ": " + e);
     log("E", "waiting for a valid configuration (write it with npm run configure)");
+    ledInit(2, true);
+    ledPattern(3, true, null);
   }
   cfgErr = e;
   return false;
@@ -366,9 +362,7 @@ export function boot(): void {
     require("TelnetServer").setOptions({ mode: "off" });
   } catch (e) {}
   if (!loadCfg(false)) {
-    ledInit(2, true);
-    ledError(3);
-    setTimeout(boot, 5000);
+    setTimeout(boot, 5000); // read iot.json again: no reset needed once it is written
     return;
   }
   log("I", "boot " + cfg.thing);
@@ -377,45 +371,14 @@ export function boot(): void {
   on = set.o === true;
   ledInit(cfg.ledPin, cfg.ledLow);
   ledSet(on);
-  // one hooks object for both pure modules (fewer closures and objects on the device)
-  const H: ShadowHooks & JobHooks = {
-    pub: (t, m) => {
-      pub(t, m);
-      if (t === "shadow/get") getTimer();
-    },
-    apply: (k, v) => (k === "on" ? setOn(v) : setRefresh(v)),
-    reboot: () => reboot(),
-    mark: () => set.m || "",
-    setMark: (m) => {
-      set.m = m;
-      saveSet();
-    },
-    log: log,
-    save: (r) => Storage.write(JOB_FILE, r),
-    known: (op) => op === "reboot" || op === "blink" || op === "set-config",
-    run: (doc, done) => {
-      if (doc.operation === "blink") {
-        const n = doc.count;
-        ledBlink(typeof n === "number" && n >= 1 && n <= 20 ? n : 5, () => done(true, ""));
-      } else {
-        const e = applySettings(doc);
-        done(!e, e);
-      }
-    },
-  };
-  sh = new Shadow(H, ((46656 + Math.random() * 1632959) | 0).toString(36)); // 4-character token prefix of this boot
-  jb = new Jobs(H, Storage.readJSON(JOB_FILE, true) || null);
-  sh.report({ on: on, btnCount: 0, refresh: refresh });
+  // one hooks object for both pure modules, made of module functions (no extra closures)
+  const H: ShadowHooks & JobHooks = { pub: pub, apply: apply, reboot: reboot, mark: mark, log: log, store: store, ops: ",reboot,blink,set-config,", run: run };
+  shadowInit(H, ((46656 + Math.random() * 1632959) | 0).toString(36)); // 4-character token prefix of this boot
+  jobsInit(H, Storage.readJSON(JOB_FILE, true) || null);
+  shadowReport({ on: on, btnCount: 0, refresh: refresh });
   buttonInit(cfg.btnPin, press);
-  Wifi.on("disconnected", (d) => {
-    if (!wifiUp) return; // a failing connect() also says why in its callback
-    wifiUp = false;
-    log("W", "wifi lost" + (d && d.reason ? ": " + wifiWords(d.reason) : ""));
-    wifiLater(1);
-  });
-  Wifi.on("connected", () => {
-    if (!wifiUp) wifiUp2();
-  });
+  Wifi.on("disconnected", wifiDone);
+  Wifi.on("connected", wifiDone);
   wifiGo();
   tick();
 }
@@ -423,5 +386,5 @@ export function boot(): void {
 // Test/figures hook: the module state, so the simulator's variable estimate can see it (module scope
 // is invisible to it). Unused by main.ts, so esbuild drops it from the device bundle.
 export function internals(): any {
-  return { cfg: cfg, mq: mq, sh: sh, jb: jb, set: set, sc: sc, P: P };
+  return { cfg: cfg, mq: mq, set: set, sc: sc, P: P };
 }

@@ -57,25 +57,14 @@ export function validateConfig(raw: any): { config?: DeviceConfig; errors: strin
   const errors: string[] = [];
   if (!raw || typeof raw !== "object") return { errors: ["configuration is missing or not a JSON object"] };
   const c: any = {};
-  Object.keys(CONFIG_DEFAULTS).forEach((k) => {
-    c[k] = (CONFIG_DEFAULTS as any)[k];
-  });
-  Object.keys(raw).forEach((k) => {
-    if (raw[k] !== undefined && raw[k] !== null) c[k] = raw[k];
-  });
+  // loops, not forEach callbacks: every function costs variables on an ESP8266
+  for (const k of Object.keys(CONFIG_DEFAULTS)) c[k] = (CONFIG_DEFAULTS as any)[k];
+  for (const k of Object.keys(raw)) if (raw[k] !== undefined && raw[k] !== null) c[k] = raw[k];
   if (c.pass === undefined) c.pass = "";
-  REQUIRED_STRINGS.forEach((k) => {
-    if (typeof c[k] !== "string" || c[k] === "") errors.push(k + " is required (a non-empty string)");
-  });
-  OPTIONAL_STRINGS.forEach((k) => {
-    if (c[k] !== undefined && typeof c[k] !== "string") errors.push(k + " must be a string");
-  });
-  NUMBERS.forEach((k) => {
-    if (c[k] !== undefined && (typeof c[k] !== "number" || c[k] !== c[k])) errors.push(k + " must be a number");
-  });
-  BOOLEANS.forEach((k) => {
-    if (typeof c[k] !== "boolean") errors.push(k + " must be true or false");
-  });
+  for (const k of REQUIRED_STRINGS) if (typeof c[k] !== "string" || c[k] === "") errors.push(k + " is required (a non-empty string)");
+  for (const k of OPTIONAL_STRINGS) if (c[k] !== undefined && typeof c[k] !== "string") errors.push(k + " must be a string");
+  for (const k of NUMBERS) if (c[k] !== undefined && (typeof c[k] !== "number" || c[k] !== c[k])) errors.push(k + " must be a number");
+  for (const k of BOOLEANS) if (typeof c[k] !== "boolean") errors.push(k + " must be true or false");
   if (typeof c.thing === "string" && !/^[a-zA-Z0-9:_-]+$/.test(c.thing)) {
     errors.push("thing may contain only letters, digits, ':', '_' and '-'");
   }

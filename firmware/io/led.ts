@@ -1,17 +1,34 @@
-// LED adapter: steady state follows the shadow's `on`; blink(n) identifies the board; error(n)
-// repeats n short flashes every 2 s (configuration problem) until set() is called.
+// LED adapter. Steady state = the shadow's `on`; ledPattern(n, false, cb) blinks n times (200 ms
+// on/off, the `blink` job) then restores the steady state and calls cb; ledPattern(n, true) repeats
+// n short flashes and a pause (no valid configuration) until ledSet(). Few functions: each one costs
+// variables on an ESP8266.
 let pin = 2;
 let low = true;
 let on = false;
 let tmr: any = 0;
+let i = 0;
+let cnt = 0;
+let rep = false;
+let done: any = null;
 
 function out(v: boolean): void {
   digitalWrite(pin, v !== low);
 }
 
-function stop(): void {
-  if (tmr) clearInterval(tmr);
-  tmr = 0;
+function step(): void {
+  i++;
+  if (rep) {
+    i %= 14;
+    out(i < cnt * 2 && !!(i & 1));
+  } else if (i < cnt * 2) out(!!(i & 1));
+  else {
+    clearInterval(tmr);
+    tmr = 0;
+    out(on);
+    const d = done;
+    done = null;
+    if (d) d();
+  }
 }
 
 export function ledInit(p: number, activeLow: boolean): void {
@@ -20,33 +37,23 @@ export function ledInit(p: number, activeLow: boolean): void {
   out(on);
 }
 
+// Steady state. A running blink finishes first (then shows it); an error pattern stops.
 export function ledSet(v: boolean): void {
-  stop();
   on = v;
-  out(v);
+  if (tmr && rep) {
+    clearInterval(tmr);
+    tmr = 0;
+  }
+  if (!tmr) out(v);
 }
 
-// Blinks n times (200 ms on, 200 ms off), then restores the steady state and calls done.
-export function ledBlink(n: number, done: () => void): void {
-  stop();
-  let i = 0;
+export function ledPattern(n: number, repeat: boolean, cb: (() => void) | null): void {
+  if (tmr) clearInterval(tmr);
+  if (done) done(); // an interrupted blink still completes its job
+  i = 0;
+  cnt = n;
+  rep = repeat;
+  done = cb;
   out(false);
-  tmr = setInterval(() => {
-    i++;
-    if (i >= n * 2) {
-      stop();
-      out(on);
-      done();
-    } else out(!(i & 1) ? false : true);
-  }, 200);
-}
-
-// Error pattern: n flashes of 150 ms, then a pause, repeated (2 s cycle).
-export function ledError(n: number): void {
-  stop();
-  let i = 0;
-  tmr = setInterval(() => {
-    out(i < n * 2 && !(i & 1));
-    i = (i + 1) % 14;
-  }, 150);
+  tmr = setInterval(step, repeat ? 150 : 200);
 }

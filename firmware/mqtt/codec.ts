@@ -1,8 +1,18 @@
 // MQTT 3.1.1 codec: pure functions over binary strings (char codes 0..255), no I/O.
 // Topics, client ids and payloads are taken as binary strings: string length == byte count.
-// Encoders return one whole packet; MqttDecoder takes chunks split anywhere and emits whole packets.
-// An incoming packet larger than the decoder's limit is skipped without buffering (its bytes are
-// counted and dropped as they arrive) and reported as one pseudo-packet of type SKIPPED.
+//
+// Memory diet (ESP8266, 1600 variables): on Espruino every function that stays reachable costs
+// ~5 variables + 1 per parameter whatever its length, so the device uses three functions only:
+//   mqttEnc(type, id, a, b, flags)  one table-free encoder for every packet the client sends;
+//   mqttFeed(state, chunk)          one streaming decoder (state machine + body parser), whose state
+//                                   lives on the caller's object (the session itself on the device)
+//                                   and which hands whole packets to state.pkt(packet);
+//   mqttSay(type, rc?)              packet names and CONNACK return codes in plain words.
+// The named encoders (mqttPublish, mqttAck, ...), MqttDecoder, packetName and connackWords are thin
+// wrappers for tests and tools; the device never calls them, so esbuild drops them from its bundle.
+//
+// A packet larger than the limit (state.max) is skipped without buffering (its bytes are counted and
+// dropped as they arrive) and reported as one pseudo-packet of type SKIPPED.
 
 export const SKIPPED = 0; // pseudo type: a packet over the size limit was dropped
 export const CONNECT = 1;
@@ -20,22 +30,26 @@ export const PINGREQ = 12;
 export const PINGRESP = 13;
 export const DISCONNECT = 14;
 
-const NAMES = "reserved,CONNECT,CONNACK,PUBLISH,PUBACK,PUBREC,PUBREL,PUBCOMP,SUBSCRIBE,SUBACK,UNSUBSCRIBE,UNSUBACK,PINGREQ,PINGRESP,DISCONNECT,reserved".split(",");
-export function packetName(t: number): string {
-  return NAMES[t & 15];
+// Packet name (rc undefined) or a CONNACK return code (rc given) in plain words. The word lists are
+// literals in the function body: in flash, not in RAM, until a message is actually built.
+export function mqttSay(t: number, rc?: number): string {
+  if (rc === undefined) return "reserved,CONNECT,CONNACK,PUBLISH,PUBACK,PUBREC,PUBREL,PUBCOMP,SUBSCRIBE,SUBACK,UNSUBSCRIBE,UNSUBACK,PINGREQ,PINGRESP,DISCONNECT,reserved".split(",")[t & 15];
+  return (
+    [
+      "accepted",
+      "refused: unacceptable protocol version",
+      "refused: client id rejected",
+      "refused: server unavailable",
+      "refused: bad user name or password",
+      "refused: not authorized",
+    ][rc] || "refused: unknown return code " + rc
+  );
 }
-
-// CONNACK return codes in plain words (index = code).
-const CONNACK_WORDS = [
-  "accepted",
-  "refused: unacceptable protocol version",
-  "refused: client id rejected",
-  "refused: server unavailable",
-  "refused: bad user name or password",
-  "refused: not authorized",
-];
+export function packetName(t: number): string {
+  return mqttSay(t);
+}
 export function connackWords(rc: number): string {
-  return CONNACK_WORDS[rc] || "refused: unknown return code " + rc;
+  return mqttSay(CONNACK, rc);
 }
 
 export interface MqttPacket {
@@ -64,77 +78,97 @@ export interface MqttPacket {
   ptype?: number; // SKIPPED: the skipped packet's type
 }
 
-// ---------------------------------------------------------------- encoders
+// What CONNECT needs (the session's options object is passed as is).
+export interface MqttConnectFields {
+  clientId: string;
+  clean?: boolean; // default true
+  username?: string;
+  password?: string; // needs a user name in 3.1.1
+}
 
-function u16(n: number): string {
-  return String.fromCharCode((n >> 8) & 255, n & 255);
+// ---------------------------------------------------------------- encoder
+
+// One encoder for every packet a client sends:
+//   CONNECT      mqttEnc(CONNECT, keepAliveSeconds, {clientId, clean, username, password})
+//   PUBLISH      mqttEnc(PUBLISH, id, topic, payload, dup << 3 | qos << 1 | retain)
+//   SUBSCRIBE    mqttEnc(SUBSCRIBE, id, filters, qoss)
+//   UNSUBSCRIBE  mqttEnc(UNSUBSCRIBE, id, filters)
+//   PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK: mqttEnc(type, id); PINGREQ, DISCONNECT: mqttEnc(type, 0)
+export function mqttEnc(t: number, id: number, a?: any, b?: any, fl?: number): string {
+  const C = String.fromCharCode;
+  let f = t == PUBREL || t == SUBSCRIBE || t == UNSUBSCRIBE ? 2 : 0;
+  let s = "";
+  let L: string[] = t == PUBLISH ? [a] : a || [];
+  if (t == CONNECT) {
+    let x = a.clean === false ? 0 : 2;
+    L = [a.clientId];
+    if (a.username !== undefined) {
+      x |= 128;
+      L.push(a.username);
+      if (a.password !== undefined) {
+        x |= 64;
+        L.push(a.password);
+      }
+    }
+    s = "\x00\x04MQTT\x04" + C(x);
+  }
+  if (t != PUBLISH && t < PINGREQ) s += C((id >> 8) & 255, id & 255); // keep-alive or packet id
+  for (let i = 0; i < L.length; i++) {
+    s += C((L[i].length >> 8) & 255, L[i].length & 255) + L[i];
+    if (t == SUBSCRIBE) s += C(b[i] & 3);
+  }
+  if (t == PUBLISH) {
+    f = fl! & 15;
+    if (f & 6) s += C((id >> 8) & 255, id & 255);
+    s += b;
+  }
+  let n = s.length;
+  let h = C((t << 4) | f);
+  do {
+    const d = n % 128;
+    n = Math.floor(n / 128);
+    h += C(n > 0 ? d | 128 : d);
+  } while (n > 0);
+  return h + s;
 }
-function lstr(s: string): string {
-  return u16(s.length) + s;
-}
+
+// Named encoders (tests, tools).
 export function encodeLength(n: number): string {
   let s = "";
   do {
-    let b = n % 128;
+    const d = n % 128;
     n = Math.floor(n / 128);
-    if (n > 0) b = b | 128;
-    s += String.fromCharCode(b);
+    s += String.fromCharCode(n > 0 ? d | 128 : d);
   } while (n > 0);
   return s;
 }
-function pkt(first: number, body: string): string {
-  return String.fromCharCode(first) + encodeLength(body.length) + body;
-}
-
-// CONNECT (MQTT 3.1.1, no will). A password needs a user name in 3.1.1.
 export function mqttConnect(clientId: string, keepAlive: number, clean: boolean, username?: string, password?: string): string {
-  let f = clean ? 2 : 0;
-  let tail = "";
-  if (username !== undefined) {
-    f |= 128;
-    tail = lstr(username);
-    if (password !== undefined) {
-      f |= 64;
-      tail += lstr(password);
-    }
-  }
-  return pkt(0x10, "\x00\x04MQTT\x04" + String.fromCharCode(f) + u16(keepAlive) + lstr(clientId) + tail);
+  return mqttEnc(CONNECT, keepAlive, { clientId: clientId, clean: clean, username: username, password: password });
 }
-
 export function mqttPublish(topic: string, payload: string, qos: number, retain: boolean, dup: boolean, id: number): string {
-  const first = 0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0);
-  return pkt(first, lstr(topic) + (qos ? u16(id) : "") + payload);
+  return mqttEnc(PUBLISH, id, topic, payload, (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0));
 }
-
-// PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK: type + packet id.
 export function mqttAck(type: number, id: number): string {
-  return String.fromCharCode((type << 4) | (type == PUBREL ? 2 : 0), 2) + u16(id);
+  return mqttEnc(type, id);
 }
-
 export function mqttSubscribe(id: number, filters: string[], qoss: number[]): string {
-  let b = u16(id);
-  for (let i = 0; i < filters.length; i++) b += lstr(filters[i]) + String.fromCharCode(qoss[i] & 3);
-  return pkt(0x82, b);
+  return mqttEnc(SUBSCRIBE, id, filters, qoss);
 }
-
 export function mqttUnsubscribe(id: number, filters: string[]): string {
-  let b = u16(id);
-  for (let i = 0; i < filters.length; i++) b += lstr(filters[i]);
-  return pkt(0xa2, b);
+  return mqttEnc(UNSUBSCRIBE, id, filters);
 }
-
 export const MQTT_PINGREQ = "\xc0\x00";
 export const MQTT_PINGRESP = "\xd0\x00";
 export const MQTT_DISCONNECT = "\xe0\x00";
 
-// Server-side packets (tests and tools; unused exports are dropped from the device bundle).
+// Server-side packets (tests and tools).
 export function mqttConnack(sp: boolean, rc: number): string {
   return String.fromCharCode(0x20, 2, sp ? 1 : 0, rc);
 }
 export function mqttSuback(id: number, codes: number[]): string {
-  let b = u16(id);
+  let b = String.fromCharCode(id >> 8, id & 255);
   for (let i = 0; i < codes.length; i++) b += String.fromCharCode(codes[i]);
-  return pkt(0x90, b);
+  return "\x90" + encodeLength(b.length) + b;
 }
 
 // ---------------------------------------------------------------- decoder
@@ -146,199 +180,176 @@ export function setServerParser(f: (t: number, b: string) => MqttPacket | string
   serverParse = f;
 }
 
-// Cursor over the body being parsed (module state instead of per-packet closures).
-let B = "";
-let P = 0;
-// reads a length-prefixed string at P, or returns undefined when it does not fit
-function rd(): string | undefined {
-  if (P + 2 > B.length) return undefined;
-  const l = (B.charCodeAt(P) << 8) | B.charCodeAt(P + 1);
-  if (P + 2 + l > B.length) return undefined;
-  const s = B.substr(P + 2, l);
-  P += 2 + l;
-  return s;
-}
-function rid(): number {
-  const v = (B.charCodeAt(P) << 8) | B.charCodeAt(P + 1);
-  P += 2;
-  return v;
-}
-
-// Parses the body of one complete packet. Returns the packet or an error in plain words.
-function parseBody(h: number, b: string): MqttPacket | string {
-  B = b;
-  P = 0;
-  const r = parse2(h, b);
-  B = "";
-  return r;
-}
-function parse2(h: number, b: string): MqttPacket | string {
-  const t = h >> 4;
-  const n = b.length;
-  const name = NAMES[t];
-  const short = name + " is truncated";
-  if (t == PUBLISH) {
-    const qos = (h >> 1) & 3;
-    const topic = rd();
-    if (topic === undefined || (qos && P + 2 > n)) return short;
-    if (!topic.length) return "PUBLISH has an empty topic";
-    const pk: MqttPacket = { type: t, topic: topic, qos: qos, dup: (h & 8) > 0, retain: (h & 1) > 0, payload: "" };
-    if (qos) {
-      pk.id = rid();
-      if (!pk.id) return "PUBLISH has packet id 0";
-    }
-    pk.payload = b.substr(P);
-    return pk;
-  }
-  if (t == CONNACK) {
-    if (n != 2) return "CONNACK must be 2 bytes long, not " + n;
-    if (b.charCodeAt(0) & 0xfe) return "CONNACK has reserved flag bits set";
-    return { type: t, sp: (b.charCodeAt(0) & 1) > 0, rc: b.charCodeAt(1) };
-  }
-  if (t == PUBACK || t == PUBREC || t == PUBREL || t == PUBCOMP || t == UNSUBACK) {
-    if (n != 2) return name + " must be 2 bytes long, not " + n;
-    return { type: t, id: rid() };
-  }
-  if (t == PINGREQ || t == PINGRESP || t == DISCONNECT) {
-    if (n) return name + " must be empty, not " + n + " bytes";
-    return { type: t };
-  }
-  if (t == SUBACK) {
-    if (n < 3) return short;
-    const sk: MqttPacket = { type: t, id: rid(), codes: [] };
-    while (P < n) {
-      const c = b.charCodeAt(P++);
-      if (c > 2 && c != 0x80) return "SUBACK has an invalid return code " + c;
-      sk.codes!.push(c);
-    }
-    return sk;
-  }
-  if (serverParse && (t == CONNECT || t == SUBSCRIBE || t == UNSUBSCRIBE)) return serverParse(t, b);
-  return name + " is a packet only clients send";
-}
-
-// Streaming decoder. feed() returns "" when all is well, otherwise a protocol error in plain
-// words; after an error the stream is unusable until reset() (the session drops the connection).
-export class MqttDecoder {
+// Decoder state, kept on the caller's object (short names: they live on a long-lived object).
+export interface MqttFeedState {
   max: number; // largest packet (fixed header + body) that is buffered; larger ones are skipped
-  on: (p: MqttPacket) => void;
-  st: number; // 0: fixed header, 1: body, 2: skipping an oversize packet, 3: failed
-  h: number; // first byte
-  len: number; // remaining length
-  mul: number;
-  nb: number; // remaining-length bytes read
+  pkt(p: MqttPacket): void; // receives every whole packet (and SKIPPED reports)
+  ds: number; // 0: fixed header, 1: body, 2: skipping an oversize packet, 3: failed
+  nb: number; // remaining-length bytes read (0: at a packet boundary)
   body: string;
-  left: number; // bytes still to skip
-  sp: number; // position inside the skipped body
-  tl: number; // skipped PUBLISH: topic length (-1 while unknown)
   skt: string; // skipped PUBLISH: topic (first 64 bytes)
-  sid: number; // skipped PUBLISH: packet id
-  sizeSkipped: number;
+  h?: number; // first byte
+  len?: number; // remaining length
+  mul?: number;
+  left?: number; // bytes still to skip
+  sp?: number; // position inside the skipped body
+  tl?: number; // skipped PUBLISH: topic length (-1 while unknown)
+  sid?: number; // skipped PUBLISH: packet id
+  ssz?: number; // skipped: whole size
+}
+
+// Streaming decoder step: feeds one chunk (split anywhere). Returns "" when all is well, otherwise a
+// protocol error in plain words; after an error the state is unusable until reset (ds = nb = 0,
+// body = skt = ""), which the session does for every new connection.
+export function mqttFeed(d: MqttFeedState, c: string): string {
+  let i = 0;
+  const n = c.length;
+  let e = "";
+  if (d.ds == 3) return "decoder used after a protocol error";
+  while (i < n && !e) {
+    if (d.ds == 0) {
+      const x = c.charCodeAt(i++);
+      if (!d.nb) {
+        const t = x >> 4;
+        const f = x & 15;
+        if (t == 0 || t == 15) e = "reserved packet type " + t;
+        else if (t == PUBLISH ? (f & 6) == 6 : f != (t == PUBREL || t == SUBSCRIBE || t == UNSUBSCRIBE ? 2 : 0)) {
+          e = t == PUBLISH ? "PUBLISH with QoS 3" : "bad flags " + f + " on " + mqttSay(t);
+        }
+        d.h = x;
+        d.len = 0;
+        d.mul = 1;
+        d.nb = 1;
+        continue;
+      }
+      d.len! += (x & 127) * d.mul!;
+      d.mul! *= 128;
+      d.nb++;
+      if (x & 128) {
+        if (d.nb > 4) e = "remaining length is longer than 4 bytes";
+        continue;
+      }
+      const size = d.nb + d.len!; // 1 type byte + (nb - 1) length bytes + body
+      d.nb = 0;
+      if (size > d.max) {
+        d.ds = 2;
+        d.left = d.len;
+        d.sp = 0;
+        d.tl = -1;
+        d.skt = "";
+        d.sid = 0;
+        d.ssz = size;
+      } else {
+        d.ds = 1;
+        d.body = "";
+      }
+    } else if (d.ds == 1) {
+      const take = Math.min(n - i, d.len! - d.body.length);
+      if (take > 0) {
+        d.body += take == n && i == 0 ? c : c.substr(i, take);
+        i += take;
+      }
+    } else {
+      // skipping: parse the PUBLISH prefix (topic, id) byte by byte, then drop in bulk
+      const need = d.tl! < 0 ? 2 : 2 + d.tl! + (d.h! & 6 ? 2 : 0);
+      if (d.h! >> 4 == PUBLISH && d.sp! < need && d.left! > 0) {
+        const x = c.charCodeAt(i++);
+        d.left!--;
+        if (d.sp! < 2) d.tl = d.sp ? (d.sid! << 8) | x : -1;
+        if (d.sp == 0) d.sid = x;
+        else if (d.sp == 1) d.sid = 0;
+        else if (d.sp! < 2 + d.tl!) {
+          if (d.skt.length < 64) d.skt += String.fromCharCode(x);
+        } else d.sid = (d.sid! << 8) | x;
+        d.sp!++;
+      } else {
+        const take = Math.min(n - i, d.left!);
+        i += take;
+        d.left! -= take;
+      }
+    }
+    if (d.ds == 1 && d.body.length == d.len) {
+      // one whole packet: parse its body (client-bound packets here, the others via serverParse)
+      const b = d.body;
+      const h = d.h!;
+      const t = h >> 4;
+      const bl = b.length;
+      const name = mqttSay(t);
+      const rid = (b.charCodeAt(0) << 8) | b.charCodeAt(1);
+      let p: MqttPacket | string;
+      d.ds = 0;
+      d.body = "";
+      if (t == PUBLISH) {
+        const q = (h >> 1) & 3;
+        const tl = (b.charCodeAt(0) << 8) | b.charCodeAt(1);
+        const at = 2 + tl + (q ? 2 : 0);
+        if (bl < 2 || at > bl) p = name + " is truncated";
+        else if (!tl) p = "PUBLISH has an empty topic";
+        else {
+          p = { type: t, topic: b.substr(2, tl), qos: q, dup: (h & 8) > 0, retain: (h & 1) > 0, payload: b.substr(at) };
+          if (q) {
+            p.id = (b.charCodeAt(at - 2) << 8) | b.charCodeAt(at - 1);
+            if (!p.id) p = "PUBLISH has packet id 0";
+          }
+        }
+      } else if (t == CONNACK) {
+        if (bl != 2) p = "CONNACK must be 2 bytes long, not " + bl;
+        else if (b.charCodeAt(0) & 0xfe) p = "CONNACK has reserved flag bits set";
+        else p = { type: t, sp: (b.charCodeAt(0) & 1) > 0, rc: b.charCodeAt(1) };
+      } else if (t == PUBACK || t == PUBREC || t == PUBREL || t == PUBCOMP || t == UNSUBACK) {
+        p = bl != 2 ? name + " must be 2 bytes long, not " + bl : { type: t, id: rid };
+      } else if (t == PINGREQ || t == PINGRESP || t == DISCONNECT) {
+        p = bl ? name + " must be empty, not " + bl + " bytes" : { type: t };
+      } else if (t == SUBACK) {
+        p = bl < 3 ? name + " is truncated" : { type: t, id: rid, codes: [] };
+        for (let k = 2; k < bl && typeof p != "string"; k++) {
+          const x = b.charCodeAt(k);
+          if (x > 2 && x != 0x80) p = "SUBACK has an invalid return code " + x;
+          else p.codes!.push(x);
+        }
+      } else if (serverParse && (t == CONNECT || t == SUBSCRIBE || t == UNSUBSCRIBE)) p = serverParse(t, b);
+      else p = name + " is a packet only clients send";
+      if (typeof p == "string") e = p;
+      else d.pkt(p);
+    } else if (d.ds == 2 && d.left == 0) {
+      d.ds = 0;
+      const k: MqttPacket = { type: SKIPPED, ptype: d.h! >> 4, size: d.ssz };
+      if (d.h! >> 4 == PUBLISH) {
+        k.topic = d.skt;
+        k.qos = (d.h! >> 1) & 3;
+        if (k.qos && d.sp! >= 4 + d.tl!) k.id = d.sid;
+      }
+      d.skt = "";
+      d.pkt(k);
+    }
+  }
+  if (e) {
+    d.ds = 3;
+    d.body = d.skt = "";
+  }
+  return e;
+}
+
+// Streaming decoder object (tests, tools, brokers): new MqttDecoder(max, onPacket); feed(chunk)
+// returns "" or a protocol error; reset() for a new stream. Same code as the device (mqttFeed).
+export class MqttDecoder implements MqttFeedState {
+  max: number;
+  pkt: (p: MqttPacket) => void;
+  ds: number;
+  nb: number;
+  body: string;
+  skt: string;
   constructor(max: number, on: (p: MqttPacket) => void) {
     this.max = max;
-    this.on = on;
-    this.st = 0;
-    this.h = this.len = this.mul = this.nb = this.left = this.sp = this.tl = this.sid = this.sizeSkipped = 0;
+    this.pkt = on;
+    this.ds = this.nb = 0;
     this.body = this.skt = "";
-    this.reset();
   }
   reset(): void {
-    this.st = 0;
-    this.nb = 0;
-    this.body = "";
-    this.skt = "";
+    this.ds = this.nb = 0;
+    this.body = this.skt = "";
   }
   feed(c: string): string {
-    let i = 0;
-    const n = c.length;
-    if (this.st == 3) return "decoder used after a protocol error";
-    while (i < n) {
-      if (this.st == 0) {
-        const x = c.charCodeAt(i++);
-        if (!this.nb) {
-          const t = x >> 4;
-          const f = x & 15;
-          if (t == 0 || t == 15) return this.fail("reserved packet type " + t);
-          if (t == PUBLISH ? (f & 6) == 6 : f != (t == PUBREL || t == SUBSCRIBE || t == UNSUBSCRIBE ? 2 : 0)) {
-            return this.fail(t == PUBLISH ? "PUBLISH with QoS 3" : "bad flags " + f + " on " + NAMES[t]);
-          }
-          this.h = x;
-          this.len = 0;
-          this.mul = 1;
-          this.nb = 1;
-          continue;
-        }
-        this.len += (x & 127) * this.mul;
-        this.mul *= 128;
-        this.nb++;
-        if (x & 128) {
-          if (this.nb > 4) return this.fail("remaining length is longer than 4 bytes");
-          continue;
-        }
-        this.nb--; // now: number of length bytes
-        const size = 1 + this.nb + this.len;
-        this.nb = 0;
-        if (size > this.max) {
-          this.st = 2;
-          this.left = this.len;
-          this.sp = 0;
-          this.tl = -1;
-          this.skt = "";
-          this.sid = 0;
-          this.sizeSkipped = size;
-        } else {
-          this.st = 1;
-          this.body = "";
-        }
-      } else if (this.st == 1) {
-        const take = Math.min(n - i, this.len - this.body.length);
-        if (take > 0) {
-          this.body += take == n && i == 0 ? c : c.substr(i, take);
-          i += take;
-        }
-      } else {
-        // skipping: parse the PUBLISH prefix (topic, id) byte by byte, then drop in bulk
-        const pub = this.h >> 4 == PUBLISH;
-        const need = this.tl < 0 ? 2 : 2 + this.tl + ((this.h & 6) ? 2 : 0);
-        if (pub && this.sp < need && this.left > 0) {
-          const x = c.charCodeAt(i++);
-          this.left--;
-          if (this.sp < 2) this.tl = this.sp ? (this.sid << 8) | x : -1;
-          if (this.sp == 0) this.sid = x;
-          else if (this.sp == 1) this.sid = 0;
-          else if (this.sp < 2 + this.tl) {
-            if (this.skt.length < 64) this.skt += String.fromCharCode(x);
-          } else this.sid = (this.sid << 8) | x;
-          this.sp++;
-        } else {
-          const take = Math.min(n - i, this.left);
-          i += take;
-          this.left -= take;
-        }
-      }
-      if (this.st == 1 && this.body.length == this.len) {
-        const r = parseBody(this.h, this.body);
-        this.st = 0;
-        this.body = "";
-        if (typeof r == "string") return this.fail(r);
-        this.on(r);
-      } else if (this.st == 2 && this.left == 0) {
-        this.st = 0;
-        const sk: MqttPacket = { type: SKIPPED, ptype: this.h >> 4, size: this.sizeSkipped };
-        if (this.h >> 4 == PUBLISH) {
-          sk.topic = this.skt;
-          sk.qos = (this.h >> 1) & 3;
-          if (sk.qos && this.sp >= 4 + this.tl) sk.id = this.sid;
-        }
-        this.skt = "";
-        this.on(sk);
-      }
-    }
-    return "";
-  }
-  fail(msg: string): string {
-    this.st = 3;
-    this.body = "";
-    return msg;
+    return mqttFeed(this, c);
   }
 }

@@ -14,23 +14,24 @@ export function topicMatch(filter: string, topic: string): boolean {
   return fl.length == tl.length;
 }
 
-// "" when the filter is valid, otherwise the reason in plain words.
-export function filterProblem(filter: string): string {
-  if (!filter.length) return "topic filter is empty";
-  if (filter.length > 65535) return "topic filter is too long";
-  const fl = filter.split("/");
+// "" when `s` is a valid topic filter (filter true) or topic name for PUBLISH (filter false),
+// otherwise the reason in plain words. One function for both (the device keeps one function object).
+export function topicCheck(s: string, filter: boolean): string {
+  const w = filter ? "topic filter" : "topic";
+  if (!s.length) return w + " is empty";
+  if (s.length > 65535) return w + " is too long";
+  if (!filter) return s.indexOf("+") >= 0 || s.indexOf("#") >= 0 ? "topic may not contain wildcards: " + s : "";
+  const fl = s.split("/");
   for (let i = 0; i < fl.length; i++) {
     const l = fl[i];
-    if (l.indexOf("#") >= 0 && (l != "#" || i != fl.length - 1)) return "'#' must be the last level on its own in " + filter;
-    if (l.indexOf("+") >= 0 && l != "+") return "'+' must fill a whole level in " + filter;
+    if (l.indexOf("#") >= 0 && (l != "#" || i != fl.length - 1)) return "'#' must be the last level on its own in " + s;
+    if (l.indexOf("+") >= 0 && l != "+") return "'+' must fill a whole level in " + s;
   }
   return "";
 }
-
-// "" when the topic name is valid for PUBLISH, otherwise the reason in plain words.
+export function filterProblem(filter: string): string {
+  return topicCheck(filter, true);
+}
 export function topicProblem(topic: string): string {
-  if (!topic.length) return "topic is empty";
-  if (topic.length > 65535) return "topic is too long";
-  if (topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0) return "topic may not contain wildcards: " + topic;
-  return "";
+  return topicCheck(topic, false);
 }

@@ -1,5 +1,6 @@
-// Device Shadow sync logic. Pure: no I/O and no Espruino globals; the adapter (shadow/adapter.ts)
-// injects publish, apply and reboot hooks and drives the timers. jest tests it with fakes.
+// Device Shadow sync logic. Pure: no I/O and no Espruino globals; the app (app/device.ts) injects
+// publish, apply and reboot hooks and drives the timers. jest tests it with fakes.
+// Flat module state (one shadow per device): fewer variables and a smaller bundle than a class.
 //
 // Rules (see README issue-7):
 // - version: a delta older than the last applied one is stale and ignored; an equal one is applied
@@ -20,8 +21,7 @@ export interface ShadowHooks {
   pub(sub: string, msg: any): void; // sub: "shadow/get" or "shadow/update" (topic after $aws/things/<thing>/)
   apply(key: string, v: any): void; // a valid desired value: "on" or "refresh"
   reboot(): void; // the reboot request was reported: restart now
-  mark(): string; // the stored marker of the last executed reboot request ("" if none)
-  setMark(m: string): void; // persist the marker before rebooting
+  mark(m?: string): string; // with m: persist the marker before rebooting; returns the stored marker ("" if none)
   log(lvl: string, msg: string): void;
 }
 
@@ -36,215 +36,187 @@ export function checkDesired(k: string, v: any): string | null {
   return "unknown key";
 }
 
-function same(a: any, b: any): boolean {
-  if (a === b) return true;
-  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
 // Reported keys this device owns; get/accepted keeps only these (one flat string: fewer variables).
 const OWN = ",temperature,humidity,sensorError,on,btnCount,uptime,ram_free,refresh,errors,";
 
-export class Shadow {
-  h: ShadowHooks;
-  ver: number; // version of the last applied delta (0 = none yet)
-  known: any; // reported values the cloud holds (as far as we know)
-  pend: any; // staged reported changes, latest wins
-  clr: any; // staged desired keys to clear (null)
-  fly: any; // reported object of the update in flight (for 409/429/5xx re-staging)
-  online: boolean;
-  getTok: string; // token of the outstanding get ("" when answered)
-  rbTok: string; // token of the update that must be accepted before rebooting
-  pre: string; // clientToken prefix of this boot
-  n: number;
+let h: ShadowHooks;
+export let ver = 0; // version of the last applied delta (0 = none yet)
+let known: any = {}; // reported values the cloud holds (as far as we know)
+let pend: any = {}; // staged reported changes, latest wins
+let clr: any = null; // staged desired keys to clear (null)
+let fly: any = null; // reported object of the update in flight (for 409/429/5xx re-staging)
+let online = false;
+export let getTok = ""; // token of the outstanding get ("" when answered; read by the app: no getter function)
+let rbTok = ""; // token of the update that must be accepted before rebooting ("*": the next one)
+let pre = ""; // clientToken prefix of this boot
+let n = 0;
 
-  constructor(h: ShadowHooks, pre: string) {
-    this.h = h;
-    this.ver = 0;
-    this.known = {};
-    this.pend = {};
-    this.clr = null;
-    this.fly = null;
-    this.online = false;
-    this.getTok = "";
-    this.rbTok = "";
-    this.pre = pre;
-    this.n = 0;
+// Loops rather than forEach callbacks and few small functions: on an ESP8266 each function object
+// costs about 5 variables.
+
+// (Re)starts the shadow logic with its hooks and this boot's clientToken prefix.
+export function shadowInit(hooks: ShadowHooks, prefix: string): void {
+  h = hooks;
+  ver = n = 0;
+  known = {};
+  pend = {};
+  clr = fly = null;
+  online = false;
+  getTok = rbTok = "";
+  pre = prefix;
+}
+
+// Subscriptions are done: ask for the whole document. Also used to retry a get that timed out.
+export function shadowConnected(): void {
+  online = true;
+  getTok = pre + ++n;
+  h.pub("shadow/get", { clientToken: getTok });
+}
+
+export function shadowDisconnected(): void {
+  online = false;
+  getTok = "";
+  if (fly) restage();
+  if (rbTok) {
+    // the reboot request could not be cleared: reboot anyway, the saved marker prevents a second one
+    rbTok = "";
+    h.reboot();
   }
+}
 
-  tok(): string {
-    return this.pre + ++this.n;
-  }
+// Stage reported changes (coalesced while offline or waiting) and send when possible.
+export function shadowReport(ch: any): void {
+  for (const k of Object.keys(ch)) pend[k] = ch[k];
+  flush();
+}
 
-  // Subscriptions are done: ask for the whole document. Also used to retry a get that timed out.
-  connected(): void {
-    this.online = true;
-    this.getTok = this.tok();
-    this.h.pub("shadow/get", { clientToken: this.getTok });
-  }
-
-  disconnected(): void {
-    this.online = false;
-    this.getTok = "";
-    if (this.fly) this.restage();
-  }
-
-  // Stage reported changes (coalesced while offline or waiting) and send when possible.
-  report(ch: any): void {
-    const p = this.pend;
-    Object.keys(ch).forEach((k) => {
-      p[k] = ch[k];
-    });
-    this.flush();
-  }
-
-  flush(): void {
-    if (!this.online || this.getTok) return;
-    const p = this.pend;
-    const kn = this.known;
-    const r: any = {};
-    let any = false;
-    Object.keys(p).forEach((k) => {
-      const v = p[k];
-      if (v === null ? kn[k] !== undefined && kn[k] !== null : !same(v, kn[k])) {
-        r[k] = v;
-        if (v === null) delete kn[k];
-        else kn[k] = v;
-        any = true;
-      }
-    });
-    this.pend = {};
-    if (!any && !this.clr) return;
-    const st: any = {};
-    if (any) st.reported = r;
-    if (this.clr) st.desired = this.clr;
-    this.clr = null;
-    this.fly = r;
-    const t = this.tok();
-    if (this.rbTok === "*") this.rbTok = t;
-    this.h.pub("shadow/update", { state: st, clientToken: t });
-  }
-
-  // Put the in-flight report back (it was rejected or lost) without overriding newer staged values.
-  restage(): void {
-    const f = this.fly;
-    const p = this.pend;
-    Object.keys(f).forEach((k) => {
-      if (!(k in p)) p[k] = f[k];
-    });
-    this.fly = null;
-    this.known = {};
-  }
-
-  // d: the delta state; v: its version; meta: desired metadata of those keys (may be absent).
-  delta(d: any, v: number, meta: any, auth: boolean): void {
-    if (!d || typeof d !== "object") return;
-    if (typeof v === "number") {
-      if (!auth && v < this.ver) {
-        this.h.log("I", "shadow delta v" + v + " is stale (have v" + this.ver + "), ignored");
-        return;
-      }
-      this.ver = v;
+function flush(): void {
+  if (!online || getTok) return;
+  const r: any = {};
+  let any = false;
+  for (const k of Object.keys(pend)) {
+    const v = pend[k];
+    const o = known[k];
+    // objects (errors) compare by their JSON; null is sent only to delete a key the cloud has
+    if (v === null ? o !== undefined && o !== null : v !== o && (typeof v !== "object" || JSON.stringify(v) !== JSON.stringify(o))) {
+      r[k] = v;
+      if (v === null) delete known[k];
+      else known[k] = v;
+      any = true;
     }
-    const h = this.h;
-    const kn = this.known;
-    let errs: any = null;
-    let clr: any = this.clr;
-    let reboot = false;
-    Object.keys(d).forEach((k) => {
-      const val = d[k];
-      const e = checkDesired(k, val);
-      if (e) {
-        if (!errs) errs = {};
-        errs[k] = e;
-        if (!clr) clr = {};
-        clr[k] = null;
-        h.log("W", "shadow desired." + k + " " + e);
-      } else if (k === "reboot") {
-        if (!clr) clr = {};
-        clr.reboot = null;
-        if (val) {
-          const ts = meta && meta.reboot && meta.reboot.timestamp;
-          const m = ts ? "t" + ts : "v" + v;
-          if (m === h.mark()) h.log("I", "reboot request already done, clearing it");
-          else {
-            h.setMark(m);
-            reboot = true;
-          }
+  }
+  pend = {};
+  if (!any && !clr) return;
+  const st: any = {};
+  if (any) st.reported = r;
+  if (clr) st.desired = clr;
+  clr = null;
+  fly = r;
+  const t = pre + ++n;
+  if (rbTok === "*") rbTok = t;
+  h.pub("shadow/update", { state: st, clientToken: t });
+}
+
+// Put the in-flight report back (it was rejected or lost) without overriding newer staged values.
+function restage(): void {
+  for (const k of Object.keys(fly)) if (!(k in pend)) pend[k] = fly[k];
+  fly = null;
+  known = {};
+}
+
+// d: the delta state; v: its version; meta: desired metadata of those keys (may be absent).
+function delta(d: any, v: number, meta: any, auth: boolean): void {
+  if (!d || typeof d !== "object") return;
+  // only a whole version 1..2^31-1 counts (an absurd one must not make every later delta "stale")
+  if (!(typeof v === "number" && v >= 1 && v <= 2147483647 && v % 1 === 0)) v = 0;
+  if (v) {
+    if (!auth && v < ver) {
+      // normal when deltas overtake each other; re-read the shadow (one get at a time) so that a
+      // wrong version held here cannot block later changes
+      h.log("I", "shadow delta v" + v + " is stale (have v" + ver + "), ignored");
+      if (online && !getTok) shadowConnected();
+      return;
+    }
+    ver = v;
+  }
+  let errs: any = null;
+  let reboot = false;
+  for (const k of Object.keys(d)) {
+    const val = d[k];
+    const e = checkDesired(k, val);
+    if (e || k === "reboot") {
+      if (!clr) clr = {};
+      clr[k] = null;
+    }
+    if (e) {
+      if (!errs) errs = {};
+      errs[k] = e;
+      h.log("W", "shadow desired." + k + " " + e);
+    } else if (k === "reboot") {
+      if (val) {
+        const ts = meta && meta.reboot && meta.reboot.timestamp;
+        const m = ts ? "t" + ts : "v" + v;
+        if (m === h.mark()) h.log("I", "reboot request already done, clearing it");
+        else {
+          h.mark(m);
+          reboot = true;
         }
-      } else {
-        delete kn[k]; // always report an applied key so the delta clears
-        h.apply(k, val);
-        this.pend[k] = val;
       }
-    });
-    if (errs) this.pend.errors = errs;
-    else if (kn.errors) this.pend.errors = null;
-    this.clr = clr;
-    if (reboot) {
-      h.log("I", "reboot requested by shadow");
-      this.rbTok = "*";
-      if (!this.online || this.getTok) {
-        // cannot report now: reboot anyway (the marker prevents a second reboot)
-        this.rbTok = "";
-        h.reboot();
-        return;
-      }
+    } else {
+      delete known[k]; // always report an applied key so the delta clears
+      h.apply(k, val);
+      pend[k] = val;
     }
-    this.flush();
   }
+  if (errs) pend.errors = errs;
+  else if (known.errors) pend.errors = null;
+  if (reboot) {
+    h.log("I", "reboot requested by shadow");
+    rbTok = "*";
+    // cannot report now: reboot anyway (the saved marker prevents a second reboot)
+    if (!online || getTok) {
+      rbTok = "";
+      return h.reboot();
+    }
+  }
+  flush();
+}
 
-  // A message on one of our shadow topics; sub is the suffix after ".../shadow/".
-  msg(sub: string, m: any): void {
-    if (!m || typeof m !== "object") return;
-    const t = m.clientToken;
-    const mine = typeof t === "string" && t.indexOf(this.pre) === 0;
-    const h = this.h;
-    if (sub === "update/delta") {
-      this.delta(m.state, m.version, m.metadata, false);
-    } else if (sub === "get/accepted") {
-      if (!this.getTok || (t && t !== this.getTok)) return;
-      this.getTok = "";
-      const kn: any = {};
-      const rep = m.state && m.state.reported;
-      if (rep) {
-        Object.keys(rep).forEach((k) => {
-          if (OWN.indexOf("," + k + ",") >= 0) kn[k] = rep[k];
-        });
-      }
-      this.known = kn;
-      this.ver = 0;
-      const d = m.state && m.state.delta;
-      if (d) this.delta(d, m.version, m.metadata && m.metadata.desired, true);
-      else {
-        this.ver = m.version || 0;
-        this.flush();
-      }
-    } else if (sub === "get/rejected") {
-      if (!this.getTok || (t && t !== this.getTok)) return;
-      if (m.code === 404) {
-        // no shadow yet: the first report creates it
-        this.getTok = "";
-        this.known = {};
-        this.flush();
-      } else h.log("W", "shadow get rejected " + m.code + " " + m.message);
-    } else if (sub === "update/accepted") {
-      if (!mine) return;
-      this.fly = null;
-      if (this.rbTok && t === this.rbTok) this.rebootNow();
-    } else if (sub === "update/rejected") {
-      if (!mine) return;
-      const c = m.code;
+// A message on one of our shadow topics; sub is the suffix after ".../shadow/".
+export function shadowMsg(sub: string, m: any): void {
+  if (!m || typeof m !== "object") return;
+  const t = m.clientToken;
+  const mine = typeof t === "string" && t.indexOf(pre) === 0;
+  if (sub === "update/delta") {
+    delta(m.state, m.version, m.metadata, false);
+  } else if (sub === "get/accepted" || sub === "get/rejected") {
+    if (!getTok || (t && t !== getTok)) return;
+    if (sub === "get/rejected" && m.code !== 404) {
+      h.log("W", "shadow get rejected " + m.code + " " + m.message);
+      return;
+    }
+    // 404: no shadow yet, the first report creates it
+    getTok = "";
+    known = {};
+    const rep = m.state && m.state.reported;
+    if (rep) {
+      for (const k of Object.keys(rep)) if (OWN.indexOf("," + k + ",") >= 0) known[k] = rep[k];
+    }
+    ver = typeof m.version === "number" && m.version >= 1 && m.version <= 2147483647 ? m.version : 0;
+    const d = m.state && m.state.delta;
+    if (d) delta(d, m.version, m.metadata && m.metadata.desired, true);
+    else flush();
+  } else if (mine && (sub === "update/accepted" || sub === "update/rejected")) {
+    const c = m.code;
+    if (c) {
       h.log("W", "shadow update rejected " + c + " " + m.message);
-      if (c === 400 || c === 413) this.fly = null; // our request is wrong: do not resend it
-      else if (this.fly) this.restage();
-      if (this.rbTok && t === this.rbTok) this.rebootNow();
-      else if (c === 409) this.connected(); // version conflict: refetch
+      if (c === 400 || c === 413) fly = null; // our request is wrong: do not resend it
     }
-  }
-
-  rebootNow(): void {
-    this.rbTok = "";
-    this.h.reboot();
+    if (fly && c) restage();
+    fly = null;
+    if (rbTok && t === rbTok) {
+      rbTok = "";
+      h.reboot();
+    } else if (c === 409) shadowConnected(); // version conflict: refetch
   }
 }

@@ -57,6 +57,7 @@ class LocalCloud extends EventEmitter implements Cloud {
   private sockets = new Set<Duplex | net.Socket>();
   private cert?: LocalCert;
   private versions = new Map<string, number>();
+  private sessionTimers = new Map<string, NodeJS.Timeout>();
   private stopped = true;
 
   constructor(opts: CloudOptions) {
@@ -74,6 +75,20 @@ class LocalCloud extends EventEmitter implements Cloud {
 
   // ------------------------------------------------------------------ lifecycle
   async boot(): Promise<void> {
+    try {
+      await this.bootInner();
+    } catch (e) {
+      // undo what started so a failed start leaves no timers or listeners behind
+      if (this.jobsService) this.jobsService.stop();
+      for (const s of this.servers) s.close();
+      this.servers = [];
+      if (this.broker && !this.broker.closed) await new Promise<void>((r) => this.broker.close(() => r()));
+      this.stopped = true;
+      throw e;
+    }
+  }
+
+  private async bootInner(): Promise<void> {
     this.store = new JsonStore(this.o.dataDir);
     this.registry = new Registry(this.store, this.region, this.now);
     this.admin = this.registry.admin;
@@ -119,6 +134,8 @@ class LocalCloud extends EventEmitter implements Cloud {
     if (this.stopped) return;
     this.stopped = true;
     this.jobsService.stop();
+    for (const t of this.sessionTimers.values()) clearTimeout(t);
+    this.sessionTimers.clear();
     for (const s of this.servers) s.close();
     for (const sock of this.sockets) sock.destroy();
     this.sockets.clear();
@@ -247,6 +264,8 @@ class LocalCloud extends EventEmitter implements Cloud {
         const thing = info.principal ? info.principal.thing : null;
         if (!isAllowed("connect", thing, id)) return deny("credentials of thing '" + thing + "' may only connect with client id '" + thing + "', not '" + id + "'");
         packet.keepalive = clampKeepAlive(packet.keepalive, keepMin);
+        const st = self.sessionTimers.get(id);
+        if (st) { clearTimeout(st); self.sessionTimers.delete(id); }
         const old = id && broker.clients[id];
         if (old) { const oi = self.conns.get(old); if (oi) oi.reason = "DUPLICATE_CLIENTID"; }
         cb(null, true);
@@ -329,6 +348,7 @@ class LocalCloud extends EventEmitter implements Cloud {
     const clientInitiated = !!client._disconnected;
     const reason = clientInitiated ? "CLIENT_INITIATED_DISCONNECT" : info.reason || "CONNECTION_LOST";
     this.jobsService.forgetConnection(client);
+    if (!client.clean && client.id) this.scheduleSessionExpiry(client.id);
     if (!this.broker.closed) {
       this.publishJson("$aws/events/presence/disconnected/" + client.id, disconnectedEvent({
         clientId: client.id, timestamp: this.now(), sessionIdentifier: info.sessionId,
@@ -337,6 +357,26 @@ class LocalCloud extends EventEmitter implements Cloud {
       }) as JsonObject, 1);
     }
     this.emit("disconnect", client.id, reason);
+  }
+
+  /** Persistent sessions expire sessionExpirySeconds after the disconnect: subscriptions and queued messages go. */
+  private scheduleSessionExpiry(clientId: string): void {
+    const old = this.sessionTimers.get(clientId);
+    if (old) clearTimeout(old);
+    const broker = this.broker;
+    const t = setTimeout(() => {
+      this.sessionTimers.delete(clientId);
+      if (broker.closed || broker.clients[clientId]) return;
+      const p = broker.persistence;
+      p.cleanSubscriptions({ id: clientId }, () => undefined);
+      const queued: any[] = [];
+      const s = p.outgoingStream({ id: clientId });
+      s.on("data", (pk: any) => queued.push(pk));
+      s.on("end", () => { for (const pk of queued) p.outgoingClearMessageId({ id: clientId }, { messageId: pk.messageId }, () => undefined); });
+      this.log("persistent session of " + clientId + " expired");
+    }, (this.o.sessionExpirySeconds ?? 3600) * 1000);
+    t.unref();
+    this.sessionTimers.set(clientId, t);
   }
 
   private credentialExpired(client: any): boolean {

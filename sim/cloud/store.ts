@@ -34,14 +34,26 @@ export class JsonStore {
       try {
         out.set(decodeURIComponent(n.slice(0, -5)), JSON.parse(fs.readFileSync(file, "utf8")));
       } catch (e) {
-        if (onError) onError(file, e as Error);
+        // keep the unreadable file (renamed aside) so nothing is lost, and report it
+        const aside = file + ".unreadable-" + Date.now();
+        try { fs.renameSync(file, aside); } catch { /* leave it */ }
+        if (onError) onError(file, new Error((e as Error).message + " (moved to " + aside + ")"));
       }
     }
     return out;
   }
 
+  /** Reads a top-level JSON file: undefined when it does not exist, a clear error when it is not valid JSON. */
   readFile<T>(name: string): T | undefined {
-    try { return JSON.parse(fs.readFileSync(path.join(this.dir, name), "utf8")); } catch { return undefined; }
+    const file = path.join(this.dir, name);
+    let text: string;
+    try { text = fs.readFileSync(file, "utf8"); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw new Error("cannot read " + file + ": " + (e as Error).message);
+    }
+    try { return JSON.parse(text); } catch (e) {
+      throw new Error(file + " is not valid JSON (" + (e as Error).message + "); fix it or move it away - the stand-in will not overwrite it");
+    }
   }
 
   /** Atomic synchronous write of a top-level file (config). */

@@ -28,6 +28,8 @@ export interface CloudOptions {
   keepAliveMinSeconds?: number;
   /** what a subscription refused by policy gets: "disconnect" (default, AWS with MQTT 3.1.1) or "suback-failure" (0x80) */
   deniedSubscribe?: "disconnect" | "suback-failure";
+  /** persistent (clean=false) sessions expire this long after the client disconnects, default 3600 s */
+  sessionExpirySeconds?: number;
   /** length of a jobs "minute" in ms (step timeouts), default 60000; lower only for tests */
   minuteMs?: number;
   /** artificial shadow processing latency, ms (tests of the in-flight limit), default 0 */

@@ -53,7 +53,7 @@ export async function presign(cloud: Cloud, creds: Creds, o: PresignOptions = {}
 }
 
 /** Connects an MQTT.js client over the presigned WebSocket URL. The Host header is the one that was signed. */
-export async function connect(cloud: Cloud, clientId: string, creds: Creds, o: PresignOptions & { mqtt?: IClientOptions } = {}): Promise<MqttClient> {
+export async function connect(cloud: Cloud, clientId: string, creds: Creds, o: PresignOptions & { mqtt?: IClientOptions; onMessage?: (topic: string, payload: Buffer) => void } = {}): Promise<MqttClient> {
   const url = await presign(cloud, creds, o);
   const host = o.host || cloud.endpoint;
   const client = mqtt.connect(url, {
@@ -62,6 +62,7 @@ export async function connect(cloud: Cloud, clientId: string, creds: Creds, o: P
     transformWsUrl: () => url,
     ...(o.mqtt || {}),
   });
+  if (o.onMessage) client.on("message", o.onMessage);
   await new Promise<void>((resolve, reject) => {
     client.once("connect", () => resolve());
     client.once("error", (e) => reject(e));
@@ -73,7 +74,7 @@ export async function connect(cloud: Cloud, clientId: string, creds: Creds, o: P
 }
 
 /** Records every message a client receives. */
-export function recorder(client: MqttClient): { msgs: Array<{ topic: string; body: any; raw: string }>; next: (topic: string, timeoutMs?: number) => Promise<{ topic: string; body: any; raw: string }> } {
+export function recorder(client: MqttClient): { msgs: Array<{ topic: string; body: any; raw: string }>; next: (topic: string, timeoutMs?: number) => Promise<{ topic: string; body: any; raw: string }>; skip: () => void } {
   const msgs: Array<{ topic: string; body: any; raw: string }> = [];
   const waiters: Array<{ topic: string; resolve: (m: any) => void }> = [];
   let read = 0;
@@ -91,6 +92,8 @@ export function recorder(client: MqttClient): { msgs: Array<{ topic: string; bod
   const taken = new Set<object>();
   return {
     msgs,
+    /** forget every message received so far (next() waits for new ones) */
+    skip() { for (const m of msgs) taken.add(m); },
     next(topic: string, timeoutMs = 3000) {
       const found = msgs.find((m) => m.topic === topic && !taken.has(m));
       if (found) { taken.add(found); return Promise.resolve(found); }
@@ -119,4 +122,13 @@ export function sleep(ms: number): Promise<void> { return new Promise((r) => set
 
 export async function end(...clients: Array<MqttClient | undefined>): Promise<void> {
   await Promise.all(clients.filter(Boolean).map((c) => new Promise<void>((r) => c!.end(true, {}, () => r()))));
+}
+
+/** Polls until cond() is true (or fails after timeoutMs). */
+export async function waitFor(cond: () => boolean, timeoutMs = 3000, what = "condition"): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error("timed out waiting for " + what);
+    await sleep(10);
+  }
 }

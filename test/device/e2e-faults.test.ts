@@ -99,3 +99,44 @@ test("long-lived connection: re-signed and renewed before its lifetime ends", as
   await d.waitForLog("[I] renewing the connection", 14000);
   await until(() => count(d, "connected to AWS IoT") >= 2, "reconnected", 10000);
 });
+
+test("no growth over repeated connection losses: timers, sockets, watches, listeners, memory", async () => {
+  const d = await boot(await deviceConfig(cloud, "ft-soak", { refresh: 1 }));
+  await d.waitForLog("connected to AWS IoT", 10000);
+  await until(() => reported(cloud, "ft-soak").temperature !== undefined, "report");
+  const s0 = d.stats();
+  const m0 = d.memory().usage;
+  for (let i = 2; i <= 6; i++) {
+    d.faults.resetSockets();
+    await until(() => count(d, "connected to AWS IoT") >= i, "reconnect " + i, 10000);
+    await cloud.shadows.update("ft-soak", { state: { desired: { on: i % 2 === 0 } } });
+    await until(() => reported(cloud, "ft-soak").on === (i % 2 === 0), "shadow round trip " + i);
+  }
+  const s1 = d.stats();
+  expect(s1.sockets).toBe(s0.sockets);
+  expect(s1.watches).toBe(s0.watches);
+  expect(s1.listeners).toBe(s0.listeners);
+  expect(s1.timers).toBeLessThanOrEqual(s0.timers + 2); // a report or sensor timer may be pending
+  expect(d.memory().usage - m0).toBeLessThan(60);
+  expect(d.errors).toEqual([]);
+});
+
+test("an expired session token the device was not told about: the 403 line says it expired", async () => {
+  const base = await deviceConfig(cloud, "ft-sts403");
+  const old = cloud.issueSessionCredentials("ft-sts403", 1);
+  await until(() => Date.now() > old.expiration + 50, "the session credentials to expire", 5000);
+  const d = await boot({ ...base, akid: old.accessKeyId, secret: old.secretAccessKey, token: old.sessionToken });
+  const line = await d.waitForLog(/^\[E\] credentials refused \(HTTP 403/, 10000);
+  expect(line).toMatch(/expired/i);
+});
+
+test("Storage full: the device keeps running and says the setting was not saved", async () => {
+  const d = await boot(await deviceConfig(cloud, "ft-full"));
+  await d.waitForLog("connected to AWS IoT", 10000);
+  await until(() => reported(cloud, "ft-full").uptime !== undefined, "first report");
+  d.storage.write("filler", "x".repeat(Math.max(0, d.storage.getFree() - 40)));
+  await cloud.shadows.update("ft-full", { state: { desired: { refresh: 3 } } });
+  await d.waitForLog("[E] Storage full: iot.set not saved", 5000);
+  await until(() => reported(cloud, "ft-full").refresh === 3, "applied and reported anyway");
+  expect(d.errors).toEqual([]);
+});

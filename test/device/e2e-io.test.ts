@@ -78,3 +78,9 @@ test("missing or invalid configuration: plain-words log, LED error pattern, no c
   d.storage.write("iot.json", JSON.stringify(good));
   await d.waitForLog("connected to AWS IoT", 45000);
 });
+
+test("the same bundle runs on the ESP32 profile (native SHA-256) to a first report", async () => {
+  const d = await boot(await deviceConfig(cloud, "io-esp32"), { board: "esp32" });
+  await until(() => reported(cloud, "io-esp32").temperature === 22, "first report on esp32");
+  expect(d.errors).toEqual([]);
+});

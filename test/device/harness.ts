@@ -62,13 +62,27 @@ export async function boot(config: Record<string, any>, opts: Partial<StartOptio
     ...opts,
   });
   devices.push(d);
+  given.set(d, [config.secret, config.token, config.pass]);
   return d;
 }
 
+// Stops every device and the given clouds; then checks that no log line of any device carried a
+// secret (WiFi password, secret key, session token, from any iot.json it was given) or a signed URL.
 export async function stopAll(...clouds: (Cloud | undefined)[]): Promise<void> {
-  while (devices.length) await devices.pop()!.stop();
+  const leaks: string[] = [];
+  while (devices.length) {
+    const d = devices.pop()!;
+    const cfg = d.storage.readJSON("iot.json") || {};
+    const secrets = [cfg.secret, cfg.token, cfg.pass, ...(given.get(d) || [])].filter((x) => typeof x === "string" && x.length >= 6);
+    for (const l of d.logs) {
+      if (l.includes("X-Amz-") || secrets.some((x) => l.includes(x))) leaks.push(d.name + ": " + l);
+    }
+    await d.stop();
+  }
   for (const c of clouds) if (c) await c.stop();
+  if (leaks.length) throw new Error("secret or signed URL in the device log:\n" + leaks.join("\n"));
 }
+const given = new WeakMap<DeviceHandle, string[]>();
 
 // Polls cond() until it returns a truthy value (no fixed sleeps); rejects with `what` on timeout.
 export async function until<T>(cond: () => T | Promise<T>, what: string, ms = 10000): Promise<T> {

@@ -1,14 +1,16 @@
 // Jobs runner (pure) with fake hooks.
-import { Jobs, JobRec } from "../../firmware/jobs/jobs";
+import { JobRec, jobsAccepted, jobsConnected, jobsInit, jobsNext, jobsOversize, jobsRejected } from "../../firmware/jobs/jobs";
+
+const J = { connected: jobsConnected, onNext: jobsNext, onAccepted: jobsAccepted, onRejected: jobsRejected, oversize: jobsOversize };
 
 function make(rec: JobRec | null = null) {
   const out: { sub: string; msg: any }[] = [];
-  const st = { rec, reboots: 0, runs: [] as any[], done: null as null | ((ok: boolean, why: string) => void) };
-  const j = new Jobs(
+  const st = { rec, reboots: 0, runs: [] as any[], done: null as null | ((err?: string) => void) };
+  jobsInit(
     {
       pub: (sub, msg) => out.push({ sub, msg: JSON.parse(JSON.stringify(msg)) }),
-      save: (r) => (st.rec = { ...r }),
-      known: (op) => ["reboot", "blink", "set-config"].includes(op),
+      store: (f, r) => (st.rec = { ...r }),
+      ops: ",reboot,blink,set-config,",
       run: (doc, done) => {
         st.runs.push(doc);
         st.done = done;
@@ -18,7 +20,7 @@ function make(rec: JobRec | null = null) {
     },
     rec,
   );
-  return { j, out, st };
+  return { j: J, out, st };
 }
 const ex = (jobId: string, doc: any, v = 1, n = 1) => ({ execution: { jobId, jobDocument: doc, versionNumber: v, executionNumber: n, status: "QUEUED" } });
 const last = (out: any[]) => out[out.length - 1];
@@ -34,7 +36,7 @@ test("a job runs once: IN_PROGRESS (expectedVersion), handler, SUCCEEDED, then $
   j.onAccepted("j1", {});
   expect(st.runs.length).toBe(1);
   expect(st.rec!.st).toBe("RUN");
-  st.done!(true, "");
+  st.done!();
   expect(last(out).msg).toEqual({ status: "SUCCEEDED", expectedVersion: 2, clientToken: "j1" });
   expect(st.rec!.st).toBe("SUCCEEDED");
   j.onAccepted("j1", {});
@@ -47,7 +49,7 @@ test("handler failure -> FAILED with statusDetails", () => {
   const { j, out, st } = make();
   j.onNext(ex("j2", { operation: "set-config", refresh: -1 }));
   j.onAccepted("j2", { executionState: { status: "IN_PROGRESS", versionNumber: 2 } });
-  st.done!(false, "refresh must be a whole number 1..86400");
+  st.done!("refresh must be a whole number 1..86400");
   expect(last(out).msg).toEqual({
     status: "FAILED",
     expectedVersion: 2,

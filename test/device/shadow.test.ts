@@ -1,22 +1,34 @@
 // Shadow sync logic (pure) with fake hooks.
-import { Shadow, checkDesired } from "../../firmware/shadow/shadow";
+import {
+  checkDesired, shadowConnected, shadowDisconnected, shadowInit, shadowMsg, shadowReport, ver,
+} from "../../firmware/shadow/shadow";
+
+// a facade over the module's functions, as the tests were written against an object
+const S = {
+  connected: shadowConnected,
+  disconnected: shadowDisconnected,
+  report: shadowReport,
+  msg: shadowMsg,
+  get ver() {
+    return ver;
+  },
+};
 
 function make(mark = "") {
   const out: { sub: string; msg: any }[] = [];
   const applied: [string, any][] = [];
   const st = { mark, reboots: 0, logs: [] as string[] };
-  const s = new Shadow(
+  shadowInit(
     {
       pub: (sub, msg) => out.push({ sub, msg: JSON.parse(JSON.stringify(msg)) }),
       apply: (k, v) => applied.push([k, v]),
       reboot: () => st.reboots++,
-      mark: () => st.mark,
-      setMark: (m) => (st.mark = m),
+      mark: (m?: string) => (m ? (st.mark = m) : st.mark),
       log: (l, m) => st.logs.push(l + " " + m),
     },
     "x",
   );
-  return { s, out, applied, st };
+  return { s: S, out, applied, st };
 }
 const last = (out: any[]) => out[out.length - 1];
 
@@ -70,6 +82,8 @@ test("version: stale delta ignored, equal version applied, either order with acc
   s.msg("get/accepted", { state: { reported: { on: false } }, version: 10, clientToken: "x1" });
   s.msg("update/delta", { version: 9, state: { on: true } });
   expect(applied).toEqual([]);
+  expect(last(out)).toEqual({ sub: "shadow/get", msg: { clientToken: "x2" } }); // stale: re-read the shadow
+  s.msg("get/accepted", { state: { reported: { on: false } }, version: 10, clientToken: "x2" });
   s.msg("update/delta", { version: 10, state: { on: true } });
   expect(applied).toEqual([["on", true]]);
   // accepted for someone else's update then its delta with the same version
@@ -167,4 +181,29 @@ test("update/rejected: 409 refetches, 400/413 not resent, others re-staged", () 
   s.msg("update/rejected", { code: 409, clientToken: "other" });
   expect(out.length).toBe(n + 1);
   expect(st.logs.some((l) => l.includes("413"))).toBe(true);
+});
+
+test("reboot: connection lost before the clearing update was accepted -> reboots anyway, once", () => {
+  const { s, out, st } = make();
+  s.connected();
+  s.msg("get/accepted", { state: { reported: {} }, version: 1, clientToken: "x1" });
+  s.msg("update/delta", { version: 2, state: { reboot: true } });
+  expect(last(out).msg.state.desired).toEqual({ reboot: null });
+  expect(st.mark).toBe("v2");
+  s.disconnected();
+  expect(st.reboots).toBe(1);
+  s.disconnected();
+  expect(st.reboots).toBe(1);
+});
+
+test("an absurd delta version is treated as absent and blocks nothing", () => {
+  const { s, applied } = make();
+  s.connected();
+  s.msg("get/accepted", { state: { reported: {} }, version: 3, clientToken: "x1" });
+  s.msg("update/delta", { version: 1e308, state: { on: true } });
+  s.msg("update/delta", { version: -1, state: { refresh: 5 } });
+  s.msg("update/delta", { version: "7", state: { refresh: 6 } });
+  expect(s.ver).toBe(3);
+  s.msg("update/delta", { version: 4, state: { on: false } });
+  expect(applied).toEqual([["on", true], ["refresh", 5], ["refresh", 6], ["on", false]]);
 });

@@ -121,7 +121,7 @@ describe("WebSocket frame decoder fuzzing", () => {
   test("a declared 4 GB frame or a huge one under a small limit is refused before any payload", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 0x7fffffff }), (n) => {
-        const o = decode(String.fromCharCode(0x82, 127, 0, 0, 0, 0, (n >>> 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255) + "x".repeat(50), [], 65536);
+        const o = decode(String.fromCharCode(0x82, 127, 0, 0, 0, 0, (n >>> 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255) + "x".repeat(Math.min(n, 50)), [], 65536);
         if (n > 65536) expectPlainError(o.err);
         else expect(o.err).toBe("");
         const big = decode(String.fromCharCode(0x82, 127, 1, 0, 0, 0, 0, 0, 0, 0), [], 1 << 30);
@@ -186,7 +186,8 @@ describe("HTTP upgrade answer parser fuzzing", () => {
         expect(Number.isInteger(h!.status)).toBe(true);
         expect(h!.status).toBeGreaterThanOrEqual(0);
         const e = wsCheckHead(h!, accept("k"));
-        if (h!.status !== 101) expectPlainError(e.substr(0, 60));
+        // (the refusal quotes the reason phrase as received, so only its start is plain words)
+        if (h!.status !== 101) expect(e).toMatch(/^WebSocket upgrade refused: HTTP \d+/);
         expect(typeof e).toBe("string");
       }),
       fuzz(1500)

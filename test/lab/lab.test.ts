@@ -118,7 +118,7 @@ test("reboot: the board boots again and reconnects", async () => {
 test("control API: JSON errors and live events", async () => {
   const r = await fetch(web.url + "api/devices/dev-1/desired", { method: "POST", body: "{not json" });
   expect(r.status).toBe(400);
-  expect((await r.json()).error).toBe("the request body is not valid JSON");
+  expect(((await r.json()) as any).error).toBe("the request body is not valid JSON");
   const nf = await fetch(web.url + "api/nothing");
   expect(nf.status).toBe(404);
   const page = await fetch(web.url);

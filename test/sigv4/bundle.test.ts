@@ -1,7 +1,8 @@
 // "The bundle that contains this code passes the bundle guard": a fixture entry that presigns with
 // the firmware modules is built with the project's buildBundle (esbuild + source guard + bundle
 // guard), re-checked with the guard, and run in a bare Node vm context (no require("crypto")
-// SHA256: the TypeScript path, as on an ESP8266); its URLs must equal Node's.
+// SHA256: the TypeScript path, as on an ESP8266) and in the board simulator as an ESP8266 (the
+// TypeScript SHA-256) and as an ESP32 (native require("crypto").SHA256); its URLs must equal Node's.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -10,6 +11,7 @@ import { buildBundle } from "../../scripts/build";
 import { checkSource } from "../../scripts/bundle-guard";
 import { JS_SHA256 } from "../../firmware/crypto/hmac";
 import { mqttRequest, presign, presignMqttUrl, signCache } from "../../firmware/aws/sigv4";
+import { startDevice } from "../../sim/board";
 
 const CFG = {
   host: "a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com",
@@ -21,7 +23,7 @@ const CFG = {
   expires: 86400,
 };
 
-export function runInBareContext(code: string, ticks = 100): string[] {
+function runInBareContext(code: string, ticks = 100): string[] {
   const lines: string[] = [];
   const timers: (() => void)[] = [];
   const ctx = vm.createContext({
@@ -46,6 +48,16 @@ describe("bundle with the signing code", () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  function expected(): string[] {
+    const c = signCache(JS_SHA256);
+    return [
+      "SIGV4 cold " + presignMqttUrl(c, CFG, "20260101T010000Z"),
+      "SIGV4 warm " + presignMqttUrl(c, CFG, "20260101T010100Z"),
+      "SIGV4 async " + presign(c, mqttRequest(CFG), "20260102T020000Z"),
+      "SIGV4 guard clock not set (year 1970): waiting for SNTP",
+    ];
+  }
+
   test("builds through buildBundle, passes the guard, and gives Node's URLs in a vm", async () => {
     const out = path.join(dir, "presign.js");
     const r = await buildBundle({ entry: "test/fixtures/sigv4/presign-entry.ts", outfile: out });
@@ -54,11 +66,27 @@ describe("bundle with the signing code", () => {
     expect(/^[\x00-\x7f]*$/.test(code)).toBe(true);
     expect(r.bytes).toBeLessThan(6000);
     const lines = runInBareContext(code);
-    const c = signCache(JS_SHA256);
-    expect(lines).toContain("SIGV4 cold " + presignMqttUrl(c, CFG, "20260101T010000Z"));
-    expect(lines).toContain("SIGV4 warm " + presignMqttUrl(c, CFG, "20260101T010100Z"));
-    expect(lines).toContain("SIGV4 blocks 28 8 ms " + lines.find((l) => l.startsWith("SIGV4 blocks"))!.split(" ms ")[1]);
-    expect(lines).toContain("SIGV4 async " + presign(c, mqttRequest(CFG), "20260102T020000Z"));
-    expect(lines).toContain("SIGV4 guard clock not set (year 1970): waiting for SNTP");
+    for (const l of expected()) expect(lines).toContain(l);
+    expect(lines.find((l) => l.startsWith("SIGV4 blocks"))).toMatch(/^SIGV4 blocks 28 8 ms /);
   });
+
+  for (const board of ["esp8266", "esp32"] as const) {
+    test(`runs in the board simulator as an ${board} with Node's URLs`, async () => {
+      const bundlePath = path.join(dir, "presign.js");
+      if (!fs.existsSync(bundlePath)) await buildBundle({ entry: "test/fixtures/sigv4/presign-entry.ts", outfile: bundlePath });
+      const storageDir = fs.mkdtempSync(path.join(dir, board + "-"));
+      const dev = await startDevice({ board, storageDir, bundlePath });
+      try {
+        await dev.waitForLog(/^SIGV4 async /, 20000);
+        await dev.waitForLog(/^SIGV4 guard /, 20000);
+        for (const l of expected()) expect(dev.logs).toContain(l);
+        // ESP8266: the TypeScript SHA-256 (28 / 8 blocks); ESP32: native SHA256, no JS blocks
+        const blocks = board === "esp8266" ? "28 8" : "0 0";
+        expect(dev.logs.find((l) => l.startsWith("SIGV4 blocks"))).toMatch(new RegExp("^SIGV4 blocks " + blocks + " ms "));
+        expect(dev.errors).toEqual([]);
+      } finally {
+        await dev.stop();
+      }
+    });
+  }
 });
