@@ -73,13 +73,28 @@ async function main(): Promise<void> {
   const rampBatch: number = opts["ramp-batch"] ?? 20;
   const nWorkers: number = opts.workers ?? 1;
   if (!Number.isInteger(nWorkers) || nWorkers < 0 || nWorkers > 8) throw new ArgError("--workers must be 0..8");
-  const bundle = path.join(ROOT, "dist", "firmware.js");
-  if (bundleIsStale(bundle, path.join(ROOT, "firmware"))) {
+  const distBundle = path.join(ROOT, "dist", "firmware.js");
+  if (bundleIsStale(distBundle, path.join(ROOT, "firmware"))) {
     const { buildBundle } = await import("./build");
     await buildBundle({ entry: "firmware/main.ts", outfile: "dist/firmware.js" });
     console.log("rebuilt dist/firmware.js (it was older than firmware/)");
   }
-  const base = fs.mkdtempSync(path.join(opts["data-dir"] ?? os.tmpdir(), "bench-fleet-"));
+  // Storage of the boards and the stand-in's files: tmpfs by default (/dev/shm), so that the figures measure the
+  // simulator and the stand-in rather than the disk; --data-dir DIR to measure on another file system.
+  const shm = "/dev/shm";
+  let dataRoot: string = opts["data-dir"] ?? os.tmpdir();
+  if (opts["data-dir"] === undefined) {
+    try {
+      fs.accessSync(shm, fs.constants.W_OK);
+      dataRoot = shm;
+    } catch {
+      /* no tmpfs: the temp dir */
+    }
+  }
+  const base = fs.mkdtempSync(path.join(dataRoot, "bench-fleet-"));
+  // every board runs the same snapshot, even if dist/ is rebuilt while the benchmark runs
+  const bundle = path.join(base, "firmware.js");
+  fs.copyFileSync(distBundle, bundle);
   const say = (s: string) => {
     if (!opts.json) console.log(s);
   };
@@ -89,6 +104,7 @@ async function main(): Promise<void> {
       `; data in ${base}`,
   );
 
+  const load0 = os.loadavg()[0];
   const mem0 = process.memoryUsage();
   const cloud: Cloud = await startCloud({ dataDir: path.join(base, "cloud"), port: 0 });
   const i = cloud.endpoint.lastIndexOf(":");
@@ -139,10 +155,10 @@ async function main(): Promise<void> {
   }
   const tThings = performance.now() - t0;
   const workers: Worker[] = [];
-  const replies = new Map<number, () => void>();
+  const replies = new Map<number, (data?: any) => void>();
   let seq = 0;
   const ask = (w: Worker, msg: any) =>
-    new Promise<void>((resolve) => {
+    new Promise<any>((resolve) => {
       const id = ++seq;
       replies.set(id, resolve);
       w.postMessage({ ...msg, id });
@@ -154,7 +170,7 @@ async function main(): Promise<void> {
     w.on("message", (m: any) => {
       const r = replies.get(m.id);
       replies.delete(m.id);
-      if (r) r();
+      if (r) r(m.data);
     });
     w.on("error", (e) => console.error("bench:fleet worker: " + (e && e.stack ? e.stack : e)));
     workers.push(w);
@@ -179,6 +195,13 @@ async function main(): Promise<void> {
   const tRamp = performance.now() - t0;
   const connected = list.filter((d) => d.connected).length;
   say(`ramp: ${n} things in ${f0(tThings)} ms, ${connected}/${n} boards connected after ${f1(tRamp / 1000)} s`);
+  const missing = list.filter((d) => !d.connected).map((d) => d.name);
+  if (missing.length) {
+    const logs: Record<string, string[]> = {};
+    for (const d of list) if (d.handle && !d.connected) logs[d.name] = d.handle.logs.slice(-4);
+    for (const w of workers) Object.assign(logs, await ask(w, { cmd: "logs", names: missing }));
+    for (const name of missing.slice(0, 3)) say(`  ${name} not connected; last lines: ${(logs[name] || ["(not started)"]).join(" | ")}`);
+  }
   await sleep(3000); // let the first shadow get/update exchanges settle
   if (global.gc) global.gc();
   const memRamp = process.memoryUsage();
@@ -261,6 +284,7 @@ async function main(): Promise<void> {
     memPerDeviceMB: Math.round(((memRamp.rss - mem0.rss) / 1048576 / n) * 100) / 100,
     heapPerDeviceMB: Math.round(((memRamp.heapUsed - mem0.heapUsed) / 1048576 / n) * 100) / 100,
     cores: os.cpus().length,
+    loadAverage: [Math.round(load0 * 10) / 10, Math.round(os.loadavg()[0] * 10) / 10],
     workers: nWorkers,
   };
   if (opts.json) console.log(JSON.stringify(result));
@@ -269,6 +293,7 @@ async function main(): Promise<void> {
     say(`desired->reported  p50 ${result.rttMs.p50} ms, p95 ${result.rttMs.p95} ms, p99 ${result.rttMs.p99} ms, max ${result.rttMs.max} ms (${result.roundTrips} round trips, ${sent} sent, ${unanswered} unanswered at the end, ${failed} failed)`);
     say(`messages           ${result.inboundPerSecond}/s from devices, ${result.brokerPublishesPerSecond}/s through the broker (requests + shadow/jobs responses)`);
     say(`CPU                ${result.cpuPercentOfOneCore} % of one core (${os.cpus().length} cores; ${nWorkers ? nWorkers + " board thread(s) + the stand-in thread" : "one thread"}), ${result.cpuMsPerDevicePerSecond} ms CPU per device per second; event-loop delay p99 ${result.eventLoopDelayP99Ms} ms`);
+    say(`machine            load average ${result.loadAverage[0]} at the start, ${result.loadAverage[1]} at the end (other processes compete for the ${result.cores} cores)`);
     say(`memory             ${result.memPerDeviceMB} MB RSS per device (${result.heapPerDeviceMB} MB JS heap), ${result.peakRssMB} MB RSS peak; ramp ${result.rampSeconds} s`);
   }
   // ---- stop
@@ -285,10 +310,18 @@ function workerMain(): void {
   const handles: DeviceHandle[] = [];
   parentPort!.on("message", async (m: any) => {
     if (m.cmd === "start") {
-      const started = await Promise.all(
-        m.devices.map((d: any) => startDevice({ board, bundlePath: bundle, storageDir: path.join(base, "dev", d.name), config: d.cfg, dht: d.dht, name: d.name })),
-      );
-      handles.push(...(started as DeviceHandle[]));
+      for (const d of m.devices) {
+        try {
+          handles.push(await startDevice({ board, bundlePath: bundle, storageDir: path.join(base, "dev", d.name), config: d.cfg, dht: d.dht, name: d.name }));
+        } catch (e: any) {
+          console.error(`bench:fleet: ${d.name} did not start: ${e && e.message ? e.message : e}`);
+        }
+      }
+    } else if (m.cmd === "logs") {
+      const data: Record<string, string[]> = {};
+      for (const h of handles) if (m.names.includes(h.name)) data[h.name] = h.logs.slice(-4);
+      parentPort!.postMessage({ id: m.id, data });
+      return;
     } else if (m.cmd === "stop") {
       for (const h of handles) await h.stop();
       handles.length = 0;

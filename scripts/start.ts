@@ -102,6 +102,8 @@ async function main(): Promise<void> {
   }
   if (opts.port !== undefined && (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535)) fail("--port must be 0..65535");
   if (opts.refresh !== undefined && (!Number.isInteger(opts.refresh) || opts.refresh < 1 || opts.refresh > 86400)) fail("--refresh must be a whole number of seconds, 1..86400");
+  if (opts.board !== undefined && opts.board !== "esp8266" && opts.board !== "esp32") fail(`--board must be esp8266 or esp32, not "${opts.board}"`);
+  if (opts.devices !== undefined && (!Number.isInteger(opts.devices) || opts.devices < 1 || opts.devices > 2000)) fail("--devices must be a whole number from 1 to 2000");
   const bundle = path.join(ROOT, "dist", "firmware.js");
   await ensureBundle(bundle);
   const aws = opts.aws ? await awsConfig(opts.env) : undefined;
@@ -153,7 +155,7 @@ async function main(): Promise<void> {
     "",
     `  web view      ${web.url}`,
     `  endpoint      ${info.mode === "local" ? "ws://" + info.endpoint + "/mqtt" : "wss://" + info.endpoint + "/mqtt"} (region ${info.region}, SigV4-signed WebSocket + MQTT 3.1.1)`,
-    `  things        ${info.devices.join(", ")}${info.mode === "local" ? ` in thing group "${info.group}"` : ""}`,
+    `  things        ${info.devices.length > 12 ? info.devices.slice(0, 3).join(", ") + ", ... " + info.devices[info.devices.length - 1] : info.devices.join(", ")}${info.mode === "local" ? ` in thing group "${info.group}"` : ""}`,
     info.mode === "local"
       ? `  credentials   local stand-in keys (not AWS keys) in ${rel}/cloud/config.json; each board's Storage (iot.json) in ${rel}/devices/<thing>/`
       : `  credentials   the device keys from .env (never printed); shadow/jobs calls use your own AWS credentials (AWS_PROFILE, ~/.aws)`,
@@ -164,7 +166,7 @@ async function main(): Promise<void> {
     `                npm run lab -- wifi ${other} off          (and on)`,
     `                npm run lab -- reboot ${first}`,
     `                npm run lab -- job ${first} blink`,
-    info.mode === "local" ? `                npm run lab -- job --group ${info.group} reboot` : "",
+    `                npm run lab -- job --group ${info.group} reboot${info.mode === "aws" ? "   (an existing thing group in your account)" : ""}`,
     "",
     "  Ctrl-C stops the lab." + (quiet ? "" : " Board console lines follow, prefixed with the thing name."),
     "",

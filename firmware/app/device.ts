@@ -5,7 +5,7 @@
 // module functions double as the hooks of the pure modules and as event handlers.
 import { CONFIG_FILE, DeviceConfig, validateConfig } from "../config/config";
 import {
-  ShadowHooks, checkDesired, getTok, shadowConnected, shadowDisconnected, shadowInit, shadowMsg, shadowReport,
+  ShadowHooks, checkDesired, getTok, shadowInit, shadowLink, shadowMsg, shadowReport,
 } from "../shadow/shadow";
 import { JOB_FILE, JobHooks, jobsAccepted, jobsConnected, jobsInit, jobsNext, jobsOversize, jobsRejected } from "../jobs/jobs";
 import { MqttSession } from "../mqtt/session";
@@ -62,12 +62,13 @@ function upt(): number {
 
 // Storage.write that says so when the flash is full (the device keeps running on RAM values);
 // also the jobs' hook for their record
-function store(name: string, data: any): void {
+function store(name: string, data: any): boolean {
   let ok = false;
   try {
     ok = Storage.write(name, data);
   } catch (e) {}
   if (!ok) log("E", "Storage full: " + name + " not saved");
+  return ok;
 }
 
 // hook: reboot after the log line is out
@@ -159,7 +160,8 @@ function press(): void {
   log("I", "button " + btn);
   const u = upt();
   shadowReport({ btnCount: btn, uptime: u });
-  mq.publish("devices/" + cfg.thing + "/events", JSON.stringify({ btnCount: btn, uptime: u, temperature: temp, humidity: hum }), 1);
+  // QoS 1: queued by the client while offline (not before the first connection attempt)
+  if (mq) mq.publish("devices/" + cfg.thing + "/events", JSON.stringify({ btnCount: btn, uptime: u, temperature: temp, humidity: hum }), 1);
 }
 
 // ------------------------------------------------------------------ MQTT wiring
@@ -169,24 +171,8 @@ function pub(t: string, m: any): void {
   if (t === "shadow/get") {
     // bound the wait for get/accepted: ask again (10 s, doubling up to 5 min)
     if (getT) clearTimeout(getT);
-    getT = setTimeout(getLate, Math.min(300, (cfg.getTo || 10) * Math.pow(2, getN++)) * 1000);
+    getT = setTimeout(later, Math.min(300, (cfg.getTo || 10) * Math.pow(2, getN++)) * 1000, "g");
   }
-}
-
-function getLate(): void {
-  getT = 0;
-  if (getTok && mq.connected()) {
-    log("W", "no answer to shadow get in time, asking again");
-    shadowConnected();
-  }
-}
-
-// re-sign and reconnect before SigV4's 24 h connection limit and before STS credentials expire
-function renew(): void {
-  renT = 0;
-  loadCfg(true); // new credentials, if any
-  log("I", "renewing the connection (signature/credentials lifetime)");
-  mq.reconnect("renewing the signed connection");
 }
 
 // MQTT client events; "message": one of our shadow or jobs topics (the only ones subscribed)
@@ -197,7 +183,8 @@ function event(type: string, a: any): void {
     let m: any;
     try {
       m = JSON.parse(a.payload);
-    } catch (e) {
+    } catch (e) {}
+    if (!m || typeof m !== "object") {
       log("W", "bad JSON on " + t);
       return;
     }
@@ -224,12 +211,12 @@ function event(type: string, a: any): void {
     let s = cfg.life || 82800;
     if (cfg.tokenExp) s = Math.min(s, cfg.tokenExp - 300 - (getTime() + corr));
     if (renT) clearTimeout(renT);
-    renT = setTimeout(renew, Math.max(s, 10) * 1000);
-    shadowConnected();
+    renT = setTimeout(later, Math.max(s, 10) * 1000, "r");
+    shadowLink(true);
     jobsConnected();
   } else if (type === "offline") {
     // the client has logged "[W] mqtt: offline: <reason>"
-    shadowDisconnected();
+    shadowLink(false);
     if (renT) clearTimeout(renT);
     renT = 0;
   } else if (type === "error") {
@@ -252,32 +239,32 @@ function event(type: string, a: any): void {
         log("E", (a.status === 403 ? "credentials refused" : "connection refused") + " (HTTP " + a.status + (why ? ": " + why.substr(0, 90) : "") + ")");
         loadCfg(true); // new credentials written to iot.json are used at the next attempt
       }
-    } else if (msg.indexOf("skipped") === 0 && msg.indexOf("/jobs/") > 0) jobsOversize();
+    } else if (msg.indexOf("skipped") === 0) {
+      if (msg.indexOf("/jobs/") > 0) jobsOversize();
+      else if (msg.indexOf("/shadow/") > 0) log("E", "a shadow message is larger than maxPkt: keep the shadow small or raise maxPkt");
+    }
   }
 }
 
 // URL provider: called for every connection attempt, so each attempt is signed afresh
 function sign(cb: (err: any, url?: string) => void): void {
-  if (cfg.tokenExp && (getTime() + corr) > cfg.tokenExp) loadCfg(true);
-  if (cfg.tokenExp && (getTime() + corr) > cfg.tokenExp) {
+  if (cfg.tokenExp && getTime() + corr > cfg.tokenExp) loadCfg(true);
+  if (cfg.tokenExp && getTime() + corr > cfg.tokenExp) {
     log("E", "credentials expired at " + amzDate(cfg.tokenExp) + "; write new ones to " + CONFIG_FILE);
     return cb("credentials expired");
   }
   const r = mqttRequest(cfg);
-  presignAsync(sc, r, (getTime() + corr), defer, (e, path) => cb(e ? e.message : null, e ? undefined : "wss://" + r.host + path));
+  presignAsync(sc, r, getTime() + corr, defer, (e, path) => cb(e ? e.message : null, e ? undefined : "wss://" + r.host + path));
 }
 
 // ------------------------------------------------------------------ WiFi and clock
-function wifiGo(): void {
-  wifiT = 0;
-  Wifi.connect(cfg.ssid, { password: cfg.pass }, wifiDone);
-}
-
 // Wifi.connect callback; also the "disconnected" ({reason}) and "connected" event handler
 function wifiDone(err: any): void {
-  const lost = err && typeof err === "object"; // the "disconnected" event
-  if (lost && !wifiUp) return; // a failing connect() says why in its callback
-  if (err && err.ip) err = null; // the "connected" event
+  if (err && typeof err === "object") {
+    if (err.reason === undefined) err = null; // the "connected" event ({ip, ...})
+    else if (!wifiUp) return; // "disconnected" ({reason}) from a failing connect(): its callback says why
+  }
+  const lost = !!err && typeof err === "object";
   if (wifiT) clearTimeout(wifiT);
   wifiT = 0;
   if (err) {
@@ -292,7 +279,7 @@ function wifiDone(err: any): void {
     else log("W", "wifi " + cfg.ssid + ": " + w + " (" + why + "); retry in " + wifiD + " s");
     wifiUp = false;
     loadCfg(true); // a corrected password in iot.json is used at the next attempt
-    wifiT = setTimeout(wifiGo, (lost ? 1 : wifiD) * 1000);
+    wifiT = setTimeout(later, (lost ? 1 : wifiD) * 1000, "w");
     if (!lost) wifiD = Math.min(wifiD * 2, Math.min(60, (cfg.boMax || 60000) / 1000));
     return;
   }
@@ -300,43 +287,64 @@ function wifiDone(err: any): void {
   if (wifiUp) return;
   wifiUp = true;
   log("I", "wifi connected " + Wifi.getIP().ip);
-  if (!started && !clkT) clock();
+  if (!started && !clkT) later("c");
 }
 
-function clock(): void {
-  if ((getTime() + corr) < CLOCK_VALID) {
+// The app's timer callback, one function for all its timers (each function costs variables):
+// setTimeout(later, ms, what) with what = "w" (connect WiFi), "c" (wait for the clock, then start
+// MQTT), "g" (shadow get unanswered: ask again), "r" (renew the signed connection).
+function later(w: string): void {
+  if (w === "w") {
+    wifiT = 0;
+    Wifi.connect(cfg.ssid, { password: cfg.pass }, wifiDone);
+  } else if (w === "g") {
+    getT = 0;
+    if (getTok && mq.connected()) {
+      log("W", "no answer to shadow get in time, asking again");
+      shadowLink(true);
+    }
+  } else if (w === "r") {
+    // re-sign and reconnect before SigV4's 24 h connection limit and before STS credentials expire
+    renT = 0;
+    loadCfg(true); // new credentials, if any
+    log("I", "renewing the connection (signature/credentials lifetime)");
+    mq.reconnect("renewing the signed connection");
+  } else if (getTime() + corr < CLOCK_VALID) {
+    // "c": no signing before the clock is valid (SNTP)
     if (!clkT) {
       log("I", "waiting for the clock (SNTP " + cfg.sntp + ")");
       Wifi.setSNTP(cfg.sntp, 0);
     }
-    clkT = setTimeout(clock, 1000);
-    return;
+    clkT = setTimeout(later, 1000, "c");
+  } else {
+    clkT = 0;
+    started = true;
+    lastT = getTime();
+    log("I", "clock " + amzDate(getTime() + corr));
+    P = "$aws/things/" + cfg.thing + "/";
+    sc = signCache(bootHash());
+    log("I", "connecting to " + cfg.host + ":" + cfg.port + (cfg.relayHost ? " via " + cfg.relayHost : ""));
+    mq = createMqttClient({
+      clientId: cfg.clientId || cfg.thing,
+      keepAlive: cfg.keepAlive,
+      maxPacket: cfg.maxPkt || 2048,
+      backoffMin: cfg.boMin,
+      backoffMax: cfg.boMax,
+      queueMax: 8,
+      tls: cfg.tls,
+      relayHost: cfg.relayHost,
+      relayPort: cfg.relayPort,
+      open: sign,
+      onEvent: event,
+    });
+    // One SUBSCRIBE of 6 filters (AWS: at most 8 per SUBSCRIBE). Not shadow/# nor shadow/update/+:
+    // they would also bring update/documents (two whole documents per update) and the echo of our
+    // own requests. jobs/+/+/+ = $next/get/accepted|rejected and <jobId>/update/accepted|rejected:
+    // jobs answers go only to the connection that asked, and we ask nothing else of three levels.
+    const f = ["shadow/get/+", "shadow/update/accepted", "shadow/update/rejected", "shadow/update/delta",
+      "jobs/notify-next", "jobs/+/+/+"];
+    for (const x of f) mq.subscribe(P + x, 1);
   }
-  clkT = 0;
-  started = true;
-  lastT = getTime();
-  log("I", "clock " + amzDate((getTime() + corr)));
-  P = "$aws/things/" + cfg.thing + "/";
-  sc = signCache(bootHash());
-  log("I", "connecting to " + cfg.host + ":" + cfg.port + (cfg.relayHost ? " via " + cfg.relayHost : ""));
-  mq = createMqttClient({
-    clientId: cfg.clientId || cfg.thing,
-    keepAlive: cfg.keepAlive,
-    maxPacket: cfg.maxPkt || 2048,
-    backoffMin: cfg.boMin,
-    backoffMax: cfg.boMax,
-    queueMax: 8,
-    tls: cfg.tls,
-    relayHost: cfg.relayHost,
-    relayPort: cfg.relayPort,
-    open: sign,
-    onEvent: event,
-  });
-  // One SUBSCRIBE of 7 filters (AWS: at most 8 per SUBSCRIBE). Not shadow/#: it would also bring
-  // update/documents (two whole documents per update) and the echo of our own requests.
-  const f = ["shadow/get/+", "shadow/update/accepted", "shadow/update/rejected", "shadow/update/delta",
-    "jobs/notify-next", "jobs/$next/get/+", "jobs/+/update/+"];
-  for (const x of f) mq.subscribe(P + x, 1);
 }
 
 // ------------------------------------------------------------------ boot
@@ -379,7 +387,7 @@ export function boot(): void {
   buttonInit(cfg.btnPin, press);
   Wifi.on("disconnected", wifiDone);
   Wifi.on("connected", wifiDone);
-  wifiGo();
+  later("w");
   tick();
 }
 

@@ -5,16 +5,6 @@ export const CLOCK_VALID = 1704067200; // 2024-01-01T00:00:00Z: no signing befor
 
 const MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
-// Days since 1970-01-01 of a proleptic Gregorian date (month 1..12).
-export function daysFromCivil(y: number, m: number, d: number): number {
-  y -= m <= 2 ? 1 : 0;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
 // "Sun, 06 Nov 1994 08:49:37 GMT" -> epoch seconds, or NaN when it is not an RFC 1123 date.
 export function parseHttpDate(s: string): number {
   if (typeof s !== "string") return NaN;
@@ -29,5 +19,12 @@ export function parseHttpDate(s: string): number {
   const mn = parseInt(hms[1], 10);
   const sec = parseInt(hms[2], 10);
   if (!(h >= 0 && h < 24 && mn >= 0 && mn < 60 && sec >= 0 && sec <= 60)) return NaN;
-  return daysFromCivil(y, mi / 3 + 1, d) * 86400 + h * 3600 + mn * 60 + sec;
+  // days since 1970-01-01 of the proleptic Gregorian date (inlined: a function costs variables)
+  const m = mi / 3 + 1;
+  const yy = y - (m <= 2 ? 1 : 0);
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const days = era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
+  return days * 86400 + h * 3600 + mn * 60 + sec;
 }

@@ -1,14 +1,12 @@
 // SHA-256 over binary strings (char codes 0..255), written for Espruino's interpreter: 32-bit
-// integer ops, one preallocated schedule array, no allocation or closure per round.
-// A hash state is a midstate: { h: chaining value, p: pending bytes (< 64), n: bytes already
-// compressed }. shaNext/shaEnd never modify the state they are given, so a midstate (HMAC pads,
-// a constant prefix) can be kept and reused. Pure module: no I/O, no Espruino globals.
+// integer ops, typed arrays allocated once per hash call, no allocation or closure per round or block.
+// A hash state (midstate) is itself a binary string, the cheapest form to keep in RAM on an
+// ESP8266 (about 4 JS variables, against about 11 for an object holding a typed array) and
+// directly storable: 4 bytes big-endian count of bytes compressed, 32 bytes chaining value, then
+// the pending bytes (< 64). shaNext/shaEnd never modify the state they are given, so a midstate
+// (HMAC pads, a constant prefix) can be kept and reused. Pure module: no I/O, no Espruino globals.
 
-export interface ShaState {
-  h: Int32Array;
-  p: string;
-  n: number;
-}
+export type ShaState = string;
 
 // 64 round constants followed by the 8 initial hash words, big-endian, base64 (smaller than
 // literals); decoded in a function so the decoded string is freed after boot.
@@ -21,17 +19,16 @@ function table(): Int32Array {
   return k;
 }
 const K = table();
-const IV = K.subarray(64);
-const W = new Int32Array(64);
 
 // Compression-function calls since load (JS path only): the figure the bench and tests count.
 export const SHA_STATS = { blocks: 0 };
 
-// One compression of the 64 bytes of s at offset o into h. Shaped for Espruino, which re-reads the
+// One compression of the 64 bytes of s at offset o into the chaining value x[1..8], with w as
+// the message schedule. (x and w are allocated per shaNext call, not kept: on an ESP8266 a resident
+// 64-word array would cost about 30 of the 1600 JS variables.) Shaped for Espruino, which re-reads the
 // source as it runs (measured on its Linux build): separate while loops (a skipped if/else branch and
 // a for header both cost), two rounds per iteration with the registers renamed instead of shifted.
-function compress(h: Int32Array, s: string, o: number): void {
-  const w = W;
+function compress(x: Int32Array, w: Int32Array, s: string, o: number): void {
   const k = K;
   let t, u, i = 0, a, b, c, d, e, f, g, m;
   SHA_STATS.blocks++;
@@ -43,14 +40,14 @@ function compress(h: Int32Array, s: string, o: number): void {
       (((u >>> 17) | (u << 15)) ^ ((u >>> 19) | (u << 13)) ^ (u >>> 10)) + w[i - 7] + w[i - 16] | 0;
     i++;
   }
-  a = h[0];
-  b = h[1];
-  c = h[2];
-  d = h[3];
-  e = h[4];
-  f = h[5];
-  g = h[6];
-  m = h[7];
+  a = x[1];
+  b = x[2];
+  c = x[3];
+  d = x[4];
+  e = x[5];
+  f = x[6];
+  g = x[7];
+  m = x[8];
   i = 0;
   while (i < 64) {
     t = w[i] + m + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + k[i++] | 0;
@@ -71,35 +68,41 @@ function compress(h: Int32Array, s: string, o: number): void {
     c = a;
     a = u;
   }
-  h[0] += a;
-  h[1] += b;
-  h[2] += c;
-  h[3] += d;
-  h[4] += e;
-  h[5] += f;
-  h[6] += g;
-  h[7] += m;
+  x[1] += a;
+  x[2] += b;
+  x[3] += c;
+  x[4] += d;
+  x[5] += e;
+  x[6] += f;
+  x[7] += g;
+  x[8] += m;
 }
 
 // A new state: s (or the empty message when s is undefined) followed by the bytes d.
 export function shaNext(s: ShaState | undefined, d: string): ShaState {
-  const h = new Int32Array(s ? s.h : IV);
-  const p = (s ? s.p : "") + d;
+  const x = new Int32Array(9);
+  const w = new Int32Array(64);
+  let i;
   let o = 0;
-  for (; o + 64 <= p.length; o += 64) compress(h, p, o);
-  return { h: h, p: p.substr(o), n: (s ? s.n : 0) + o };
+  // x[0] = bytes compressed so far, x[1..8] = chaining value
+  for (i = 0; i < 9; i++) {
+    x[i] = s
+      ? (s.charCodeAt(4 * i) << 24) | (s.charCodeAt(4 * i + 1) << 16) | (s.charCodeAt(4 * i + 2) << 8) | s.charCodeAt(4 * i + 3)
+      : i ? K[63 + i] : 0;
+  }
+  const p = (s ? s.substr(36) : "") + d;
+  for (; o + 64 <= p.length; o += 64) compress(x, w, p, o);
+  x[0] += o;
+  let r = "";
+  for (i = 0; i < 9; i++) r += bytes(x[i]);
+  return r + p.substr(o);
 }
 
 // The 32-byte digest (binary string) of s followed by d; s is left as it was.
 export function shaEnd(s: ShaState | undefined, d: string): string {
-  const l = (s ? s.n + s.p.length : 0) + d.length;
-  const z = (55 - l) & 63;
-  let r = "";
-  let i;
-  // Padding: 0x80, zeros, 64-bit big-endian bit length (messages < 512 MB: high word 0).
-  const x = shaNext(s, d + "\x80" + "\0".repeat(z + 4) + bytes(l * 8)).h;
-  for (i = 0; i < 8; i++) r += bytes(x[i]);
-  return r;
+  const l = (s ? (s.charCodeAt(1) << 16) + (s.charCodeAt(2) << 8) + s.charCodeAt(3) + s.length - 36 : 0) + d.length;
+  // padding: 0x80, zeros, 64-bit big-endian bit length (messages < 16 MB: high words 0)
+  return shaNext(s, d + "\x80" + "\0".repeat(((55 - l) & 63) + 4) + bytes(l * 8)).substr(4, 32);
 }
 
 // The 4 big-endian bytes of a 32-bit word, as a binary string.
@@ -116,20 +119,4 @@ export function toHex(s: string): string {
   let r = "";
   for (let i = 0; i < s.length; i++) r += (256 + s.charCodeAt(i)).toString(16).substr(1);
   return r;
-}
-
-// A midstate as a binary string (to keep in Storage, e.g. HMAC pads of a fixed key) and back.
-export function shaSave(s: ShaState): string {
-  let r = bytes(s.n);
-  for (let i = 0; i < 8; i++) r += bytes(s.h[i]);
-  return r + s.p;
-}
-export function shaLoad(x: string): ShaState {
-  const h = new Int32Array(8);
-  let n = 0;
-  for (let i = 0; i < 36; i++) {
-    if (i < 4) n = n * 256 + x.charCodeAt(i);
-    else h[(i >> 2) - 1] = (h[(i >> 2) - 1] << 8) | x.charCodeAt(i);
-  }
-  return { h: h, p: x.substr(36), n: n };
 }

@@ -11,20 +11,16 @@ let cnt = 0;
 let rep = false;
 let done: any = null;
 
-function out(v: boolean): void {
-  digitalWrite(pin, v !== low);
-}
-
 function step(): void {
   i++;
   if (rep) {
     i %= 14;
-    out(i < cnt * 2 && !!(i & 1));
-  } else if (i < cnt * 2) out(!!(i & 1));
+    digitalWrite(pin, (i < cnt * 2 && !!(i & 1)) !== low);
+  } else if (i < cnt * 2) digitalWrite(pin, !!(i & 1) !== low);
   else {
     clearInterval(tmr);
     tmr = 0;
-    out(on);
+    digitalWrite(pin, on !== low);
     const d = done;
     done = null;
     if (d) d();
@@ -34,7 +30,7 @@ function step(): void {
 export function ledInit(p: number, activeLow: boolean): void {
   pin = p;
   low = activeLow;
-  out(on);
+  digitalWrite(pin, on !== low);
 }
 
 // Steady state. A running blink finishes first (then shows it); an error pattern stops.
@@ -44,7 +40,7 @@ export function ledSet(v: boolean): void {
     clearInterval(tmr);
     tmr = 0;
   }
-  if (!tmr) out(v);
+  if (!tmr) digitalWrite(pin, v !== low);
 }
 
 export function ledPattern(n: number, repeat: boolean, cb: (() => void) | null): void {
@@ -54,6 +50,6 @@ export function ledPattern(n: number, repeat: boolean, cb: (() => void) | null):
   cnt = n;
   rep = repeat;
   done = cb;
-  out(false);
+  digitalWrite(pin, low); // off: an active-low LED is off when high
   tmr = setInterval(step, repeat ? 150 : 200);
 }

@@ -19,7 +19,7 @@ export interface JobRec {
 
 export interface JobHooks {
   pub(sub: string, msg: any): void; // sub after "$aws/things/<thing>/": "jobs/$next/get" or "jobs/<jobId>/update"
-  store(file: string, r: JobRec): void; // write JOB_FILE to Storage
+  store(file: string, r: JobRec): boolean; // write JOB_FILE to Storage; false when it could not
   ops: string; // supported operations, comma separated with leading and trailing commas
   run(doc: any, done: (err?: string) => void): void; // run a supported operation; done(problem) fails it
   reboot(): void;
@@ -108,12 +108,13 @@ function send(st: string, w: string): void {
   h.pub("jobs/" + c.j + "/update", m);
 }
 
-function save(st: string): void {
+// Records the step in Storage; false when it could not be written (full flash).
+function save(st: string): boolean {
   const c = cur;
-  if (!c) return;
+  if (!c) return false;
   c.st = st;
   rec = { j: c.j, n: c.n, st: st };
-  h.store(JOB_FILE, rec);
+  return h.store(JOB_FILE, rec);
 }
 
 // .../jobs/<jobId>/update/accepted
@@ -128,13 +129,13 @@ export function jobsAccepted(jobId: string, m: any): void {
     h.pub("jobs/$next/get", {});
     return;
   }
+  // never start what a reboot could make us start again: the step must be in Storage first
+  if (!save(doc.operation === "reboot" ? "RB" : "RUN")) return send("FAILED", "Storage full: cannot track the job");
   if (doc.operation === "reboot") {
-    save("RB");
     h.log("I", "job " + jobId + " rebooting");
     h.reboot();
     return;
   }
-  save("RUN");
   running = true;
   h.run(doc, (err) => {
     running = false;

@@ -24,41 +24,44 @@
 //   c.reconnect("renewing the signed connection");        // DISCONNECT, then reconnect (re-signed)
 // It connects at once and reconnects forever (backoff 1 s doubling to 2 min, full jitter).
 
-import { MqttOptions, MqttSession, MqttTransport } from "./session";
+// Memory diet: one shared env object with one function (the session passes itself to it),
+// instead of five closures per client.
+
+import { MqttEnv, MqttOptions, MqttSession } from "./session";
 import { WsLink, WsOptions } from "../ws/socket";
-import { logInfo, logWarn } from "../util/log";
 
 export interface MqttClientOptions extends MqttOptions, WsOptions {
   open: (cb: (err: any, url?: string) => void) => void;
   onEvent?: (type: string, arg?: any) => void;
 }
 
+// The whole device env in one function (the session passes itself as the last argument):
+//   dev(session)             = env.connect: a new WebSocket link for one attempt;
+//   dev(type, arg, session)  = env.event: log lines for the serial console, then o.onEvent;
+//   dev(ms, session)         = env.wake: (re)arms the session's single timer (ms < 0 cancels it);
+//   dev(undefined, session)  = the timer fired: the session's onTimer.
+// One timer at most; never call clearTimeout() without an id (Espruino clears them all).
+function dev(a: any, b?: any, c?: any): any {
+  if (typeof a == "object") return new WsLink(a, a.o);
+  if (typeof a == "string") {
+    if (a == "log") console.log("[I] " + b);
+    else if (a == "error" || a == "offline") console.log("[W] mqtt: " + (a == "error" ? b.msg : "offline: " + b));
+    if (c.o.onEvent) c.o.onEvent(a, b);
+    return;
+  }
+  if (a === undefined) {
+    b.tid = undefined;
+    return b.onTimer();
+  }
+  if (b.tid !== undefined) clearTimeout(b.tid);
+  b.tid = a < 0 ? undefined : setTimeout(dev, a, undefined, b);
+}
+
+// now: Date.now() (the session's default)
+const ENV: MqttEnv = { connect: dev, wake: dev, event: dev };
+
 export function createMqttClient(o: MqttClientOptions): MqttSession {
-  let tid: any;
-  let s: MqttSession;
-  const fire = function () {
-    tid = undefined;
-    s.onTimer();
-  };
-  s = new MqttSession(o, {
-    now: function () {
-      return Date.now();
-    },
-    connect: function (): MqttTransport {
-      return new WsLink(s, o);
-    },
-    // one timer at most; never call clearTimeout() without an id (Espruino clears them all)
-    wake: function (ms: number) {
-      if (tid !== undefined) clearTimeout(tid);
-      tid = ms < 0 ? undefined : setTimeout(fire, ms);
-    },
-    event: function (type: string, arg?: any) {
-      if (type == "log") logInfo(arg);
-      else if (type == "error") logWarn("mqtt: " + arg.msg);
-      else if (type == "offline") logWarn("mqtt: offline: " + arg);
-      if (o.onEvent) o.onEvent(type, arg);
-    },
-  });
+  const s = new MqttSession(o, ENV);
   s.start();
   return s;
 }

@@ -3,11 +3,12 @@
 //
 // Memory diet (ESP8266, 1600 variables): on Espruino every function that stays reachable costs
 // ~5 variables + 1 per parameter whatever its length, so the device uses three functions only:
-//   mqttEnc(type, id, a, b, flags)  one table-free encoder for every packet the client sends;
+//   mqttEnc(type, id, a, b)         one encoder for every packet the client sends;
 //   mqttFeed(state, chunk)          one streaming decoder (state machine + body parser), whose state
 //                                   lives on the caller's object (the session itself on the device)
 //                                   and which hands whole packets to state.pkt(packet);
-//   mqttSay(type, rc?)              packet names and CONNACK return codes in plain words.
+//   mqttSay(type, rc?)              packet names, CONNACK return codes and topic problems in plain
+//                                   words (topic.ts: filterProblem, topicProblem).
 // The named encoders (mqttPublish, mqttAck, ...), MqttDecoder, packetName and connackWords are thin
 // wrappers for tests and tools; the device never calls them, so esbuild drops them from its bundle.
 //
@@ -30,9 +31,24 @@ export const PINGREQ = 12;
 export const PINGRESP = 13;
 export const DISCONNECT = 14;
 
-// Packet name (rc undefined) or a CONNACK return code (rc given) in plain words. The word lists are
-// literals in the function body: in flash, not in RAM, until a message is actually built.
-export function mqttSay(t: number, rc?: number): string {
+// In plain words: mqttSay(type) the packet name, mqttSay(CONNACK, rc) a CONNACK return code,
+// mqttSay(topic, isFilter) what is wrong with a topic filter (isFilter true) or a topic name for
+// PUBLISH (false), "" when it is valid. The word lists are literals in the function body: in flash,
+// not in RAM, until a message is actually built.
+export function mqttSay(t: any, rc?: any): string {
+  if (typeof t == "string") {
+    const w = rc ? "topic filter" : "topic";
+    if (!t.length) return w + " is empty";
+    if (t.length > 65535) return w + " is too long";
+    if (!rc) return t.indexOf("+") >= 0 || t.indexOf("#") >= 0 ? "topic may not contain wildcards: " + t : "";
+    const fl = t.split("/");
+    for (let i = 0; i < fl.length; i++) {
+      const l = fl[i];
+      if (l.indexOf("#") >= 0 && (l != "#" || i != fl.length - 1)) return "'#' must be the last level on its own in " + t;
+      if (l.indexOf("+") >= 0 && l != "+") return "'+' must fill a whole level in " + t;
+    }
+    return "";
+  }
   if (rc === undefined) return "reserved,CONNECT,CONNACK,PUBLISH,PUBACK,PUBREC,PUBREL,PUBCOMP,SUBSCRIBE,SUBACK,UNSUBSCRIBE,UNSUBACK,PINGREQ,PINGRESP,DISCONNECT,reserved".split(",")[t & 15];
   return (
     [
@@ -90,12 +106,14 @@ export interface MqttConnectFields {
 
 // One encoder for every packet a client sends:
 //   CONNECT      mqttEnc(CONNECT, keepAliveSeconds, {clientId, clean, username, password})
-//   PUBLISH      mqttEnc(PUBLISH, id, topic, payload, dup << 3 | qos << 1 | retain)
+//   PUBLISH      mqttEnc(0x30 | dup << 3 | qos << 1 | retain, id, topic, payload) (the first byte)
 //   SUBSCRIBE    mqttEnc(SUBSCRIBE, id, filters, qoss)
 //   UNSUBSCRIBE  mqttEnc(UNSUBSCRIBE, id, filters)
 //   PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK: mqttEnc(type, id); PINGREQ, DISCONNECT: mqttEnc(type, 0)
-export function mqttEnc(t: number, id: number, a?: any, b?: any, fl?: number): string {
+export function mqttEnc(t: number, id: number, a?: any, b?: any): string {
   const C = String.fromCharCode;
+  const fl = t & 15;
+  if (t > 15) t = t >> 4; // PUBLISH: the first byte was given
   let f = t == PUBREL || t == SUBSCRIBE || t == UNSUBSCRIBE ? 2 : 0;
   let s = "";
   let L: string[] = t == PUBLISH ? [a] : a || [];
@@ -118,7 +136,7 @@ export function mqttEnc(t: number, id: number, a?: any, b?: any, fl?: number): s
     if (t == SUBSCRIBE) s += C(b[i] & 3);
   }
   if (t == PUBLISH) {
-    f = fl! & 15;
+    f = fl;
     if (f & 6) s += C((id >> 8) & 255, id & 255);
     s += b;
   }
@@ -146,7 +164,7 @@ export function mqttConnect(clientId: string, keepAlive: number, clean: boolean,
   return mqttEnc(CONNECT, keepAlive, { clientId: clientId, clean: clean, username: username, password: password });
 }
 export function mqttPublish(topic: string, payload: string, qos: number, retain: boolean, dup: boolean, id: number): string {
-  return mqttEnc(PUBLISH, id, topic, payload, (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0));
+  return mqttEnc(0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), id, topic, payload);
 }
 export function mqttAck(type: number, id: number): string {
   return mqttEnc(type, id);
@@ -183,14 +201,14 @@ export function setServerParser(f: (t: number, b: string) => MqttPacket | string
 // Decoder state, kept on the caller's object (short names: they live on a long-lived object).
 export interface MqttFeedState {
   max: number; // largest packet (fixed header + body) that is buffered; larger ones are skipped
-  pkt(p: MqttPacket): void; // receives every whole packet (and SKIPPED reports)
+  t?: any; // passed back to pkt (the session's current transport)
+  pkt(t: any, p: MqttPacket): void; // receives every whole packet (and SKIPPED reports)
   ds: number; // 0: fixed header, 1: body, 2: skipping an oversize packet, 3: failed
   nb: number; // remaining-length bytes read (0: at a packet boundary)
   body: string;
   skt: string; // skipped PUBLISH: topic (first 64 bytes)
   h?: number; // first byte
   len?: number; // remaining length
-  mul?: number;
   left?: number; // bytes still to skip
   sp?: number; // position inside the skipped body
   tl?: number; // skipped PUBLISH: topic length (-1 while unknown)
@@ -218,12 +236,10 @@ export function mqttFeed(d: MqttFeedState, c: string): string {
         }
         d.h = x;
         d.len = 0;
-        d.mul = 1;
         d.nb = 1;
         continue;
       }
-      d.len! += (x & 127) * d.mul!;
-      d.mul! *= 128;
+      d.len! += (x & 127) * Math.pow(128, d.nb - 1);
       d.nb++;
       if (x & 128) {
         if (d.nb > 4) e = "remaining length is longer than 4 bytes";
@@ -310,7 +326,7 @@ export function mqttFeed(d: MqttFeedState, c: string): string {
       } else if (serverParse && (t == CONNECT || t == SUBSCRIBE || t == UNSUBSCRIBE)) p = serverParse(t, b);
       else p = name + " is a packet only clients send";
       if (typeof p == "string") e = p;
-      else d.pkt(p);
+      else d.pkt(d.t, p);
     } else if (d.ds == 2 && d.left == 0) {
       d.ds = 0;
       const k: MqttPacket = { type: SKIPPED, ptype: d.h! >> 4, size: d.ssz };
@@ -320,7 +336,7 @@ export function mqttFeed(d: MqttFeedState, c: string): string {
         if (k.qos && d.sp! >= 4 + d.tl!) k.id = d.sid;
       }
       d.skt = "";
-      d.pkt(k);
+      d.pkt(d.t, k);
     }
   }
   if (e) {
@@ -334,14 +350,16 @@ export function mqttFeed(d: MqttFeedState, c: string): string {
 // returns "" or a protocol error; reset() for a new stream. Same code as the device (mqttFeed).
 export class MqttDecoder implements MqttFeedState {
   max: number;
-  pkt: (p: MqttPacket) => void;
+  pkt: (t: any, p: MqttPacket) => void;
   ds: number;
   nb: number;
   body: string;
   skt: string;
   constructor(max: number, on: (p: MqttPacket) => void) {
     this.max = max;
-    this.pkt = on;
+    this.pkt = function (t: any, p: MqttPacket) {
+      on(p);
+    };
     this.ds = this.nb = 0;
     this.body = this.skt = "";
   }

@@ -66,16 +66,12 @@ export function shadowInit(hooks: ShadowHooks, prefix: string): void {
   pre = prefix;
 }
 
-// Subscriptions are done: ask for the whole document. Also used to retry a get that timed out.
-export function shadowConnected(): void {
-  online = true;
-  getTok = pre + ++n;
-  h.pub("shadow/get", { clientToken: getTok });
-}
-
-export function shadowDisconnected(): void {
-  online = false;
-  getTok = "";
+// up: the subscriptions are done, ask for the whole document (also the retry of an unanswered get).
+// !up: the connection is gone.
+export function shadowLink(up: boolean): void {
+  online = up;
+  getTok = up ? pre + ++n : "";
+  if (up) return h.pub("shadow/get", { clientToken: getTok });
   if (fly) restage();
   if (rbTok) {
     // the reboot request could not be cleared: reboot anyway, the saved marker prevents a second one
@@ -134,7 +130,7 @@ function delta(d: any, v: number, meta: any, auth: boolean): void {
       // normal when deltas overtake each other; re-read the shadow (one get at a time) so that a
       // wrong version held here cannot block later changes
       h.log("I", "shadow delta v" + v + " is stale (have v" + ver + "), ignored");
-      if (online && !getTok) shadowConnected();
+      if (online && !getTok) shadowLink(true);
       return;
     }
     ver = v;
@@ -217,6 +213,6 @@ export function shadowMsg(sub: string, m: any): void {
     if (rbTok && t === rbTok) {
       rbTok = "";
       h.reboot();
-    } else if (c === 409) shadowConnected(); // version conflict: refetch
+    } else if (c === 409) shadowLink(true); // version conflict: refetch
   }
 }

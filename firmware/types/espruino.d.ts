@@ -145,3 +145,8 @@ interface ESP32Module {
   reboot(): void;
   getState(): { [k: string]: any };
 }
+
+// (issue 7) Espruino passes extra setTimeout arguments to the callback (one callback for many timers).
+declare function setTimeout<A>(fn: (a: A) => void, ms: number, arg: A): number;
+// (issue 5) the same with two arguments.
+declare function setTimeout<A, B>(fn: (a: A, b: B) => void, ms: number, a: A, b: B): number;

@@ -119,7 +119,7 @@ export async function awsBackend(config: DeviceConfig, log: (l: string) => void)
   const { startRelay } = await import("../../scripts/relay/relay");
   const relay = await startRelay({ host: "127.0.0.1", port: 0, allow: [config.host], log });
   const { IoTDataPlaneClient, GetThingShadowCommand, UpdateThingShadowCommand } = await import("@aws-sdk/client-iot-data-plane");
-  const { IoTClient, CreateJobCommand, ListJobExecutionsForThingCommand, DescribeThingCommand, DescribeThingGroupCommand, CreateThingGroupCommand, AddThingToThingGroupCommand } = await import("@aws-sdk/client-iot");
+  const { IoTClient, CreateJobCommand, ListJobExecutionsForThingCommand, DescribeThingCommand, DescribeThingGroupCommand } = await import("@aws-sdk/client-iot");
   const region = config.region;
   const data = new IoTDataPlaneClient({ region, endpoint: "https://" + config.host });
   const iot = new IoTClient({ region });
@@ -184,13 +184,8 @@ export async function awsBackend(config: DeviceConfig, log: (l: string) => void)
       // plain WebSocket to the in-process relay, which holds the verified TLS connection to AWS
       return { ...config, thing, tls: false, relayHost: "127.0.0.1", relayPort: relay.port, ...extra } as DeviceConfig;
     },
-    async createGroup(group, list) {
-      try {
-        await iot.send(new CreateThingGroupCommand({ thingGroupName: group }));
-        for (const t of list) await iot.send(new AddThingToThingGroupCommand({ thingGroupName: group, thingName: t }));
-      } catch (e) {
-        warn("creating the thing group " + group, e);
-      }
+    async createGroup() {
+      // nothing is created in your account: `job --group NAME` targets an existing thing group
     },
     shadow: (thing) => shadows.get(thing),
     async updateDesired(thing, desired) {

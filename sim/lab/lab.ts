@@ -46,7 +46,6 @@ export interface DeviceView {
   logs: string[];
   history: Array<[number, number | null, number | null]>; // [ms, temperature, humidity]
   bootCount: number;
-  ram: { free: number; total: number } | null;
 }
 
 export interface LabInfo {
@@ -109,6 +108,9 @@ export class Lab extends EventEmitter {
     if (!fs.existsSync(bundlePath)) throw new LabError(`firmware bundle not found: ${bundlePath} (run npm run build)`);
     if (o.fresh) fs.rmSync(dataDir, { recursive: true, force: true });
     fs.mkdirSync(dataDir, { recursive: true });
+    // every board runs the same snapshot of the bundle, even if dist/ is rebuilt while the lab runs
+    const snapshot = path.join(dataDir, "firmware.js");
+    if (path.resolve(bundlePath) !== snapshot) fs.copyFileSync(bundlePath, snapshot);
     const log = o.log ?? (() => undefined);
     let names: string[];
     let backend: Backend;
@@ -123,7 +125,7 @@ export class Lab extends EventEmitter {
     }
     const lab = new Lab({ mode: backend.kind, endpoint: backend.endpoint, region: backend.region, board, group, devices: names, dataDir }, backend);
     try {
-      await lab.boot(names, board, bundlePath, o);
+      await lab.boot(names, board, snapshot, o);
     } catch (e) {
       await lab.stop();
       throw e;
@@ -184,7 +186,8 @@ export class Lab extends EventEmitter {
     // keep the devices in name order (they started in parallel)
     const started = this.slots;
     this.slots = new Map(names.map((n) => [n, started.get(n)!]));
-    this.timers.push(setInterval(() => void this.poll(), b.pollMs));
+    // the view is refreshed every 150 ms for a few devices, less often for a big fleet
+    this.timers.push(setInterval(() => void this.poll(), Math.max(b.pollMs, names.length * 5)));
     if (o.sensorDrift !== false) this.timers.push(setInterval(() => this.drift(), 2000));
   }
 
@@ -250,11 +253,8 @@ export class Lab extends EventEmitter {
     const ledPin = typeof s.cfg.ledPin === "number" ? s.cfg.ledPin : 2;
     const low = s.cfg.ledLow !== false;
     let led = false;
-    let ram: DeviceView["ram"] = null;
     try {
       led = s.handle.led(ledPin).level === (low ? 0 : 1);
-      const m = s.handle.memory();
-      ram = { free: m.free, total: m.total };
     } catch {
       /* stopped */
     }
@@ -274,7 +274,6 @@ export class Lab extends EventEmitter {
       logs: s.logs.slice(),
       history: s.history.slice(),
       bootCount: s.handle.bootCount,
-      ram,
     };
   }
 
@@ -311,7 +310,12 @@ export class Lab extends EventEmitter {
       if (e) problems.push(e !== "unknown key" ? `${k} ${e} (got ${JSON.stringify(desired[k])})` : `"${k}" is not a setting the device knows (on, refresh, reboot)`);
     }
     if (problems.length) throw new LabError(problems.join("; "));
-    const version = await this.backend.updateDesired(name, desired);
+    let version: number | undefined;
+    try {
+      version = await this.backend.updateDesired(name, desired);
+    } catch (e: any) {
+      throw new LabError("the shadow update failed: " + (e && e.message ? e.message : String(e)), 502);
+    }
     await this.poll();
     return { version };
   }
@@ -361,7 +365,7 @@ export class Lab extends EventEmitter {
     let targets: string[];
     let groupTargets = false;
     if (target.group !== undefined) {
-      if (target.group !== this.info.group) throw new LabError(`no group named "${target.group}" (this lab's group is "${this.info.group}")`, 404);
+      if (this.backend.kind === "local" && target.group !== this.info.group) throw new LabError(`no group named "${target.group}" (this lab's group is "${this.info.group}")`, 404);
       targets = [target.group];
       groupTargets = true;
     } else if (target.device !== undefined) {
@@ -372,7 +376,7 @@ export class Lab extends EventEmitter {
     try {
       await this.backend.createJob({ jobId, targets, document: doc, groupTargets });
     } catch (e: any) {
-      throw new LabError("the job was not created: " + (e && e.message ? e.message : String(e)));
+      throw new LabError("the job was not created: " + (e && e.message ? e.message : String(e)), this.backend.kind === "aws" ? 502 : 400);
     }
     void this.poll();
     return { jobId, targets };

@@ -49,6 +49,15 @@ test("a missing sensor is reported as an error with null values, never numbers",
   }
 });
 
+test("a button press before the first connection does not crash and is counted", async () => {
+  const d = await boot(await deviceConfig(cloud, "io-btn-early"), { sntpDelayMs: 1500 });
+  await d.waitForLog("waiting for the clock", 3000);
+  await d.button.press(BTN);
+  await d.waitForLog("[I] button 1", 2000);
+  await until(() => reported(cloud, "io-btn-early").btnCount === 1, "btnCount 1 after connecting");
+  expect(d.errors).toEqual([]);
+});
+
 test("button: btnCount in the shadow and an event on devices/{thing}/events", async () => {
   const d = await boot(await deviceConfig(cloud, "io-btn"));
   await d.waitForLog("connected to AWS IoT", 10000);

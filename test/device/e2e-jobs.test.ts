@@ -32,6 +32,7 @@ test("a job sent to the thing group runs once with IN_PROGRESS -> SUCCEEDED", as
   expect(statuses({ list: ups })).toEqual(["IN_PROGRESS", "SUCCEEDED"]);
   expect(ups[0].msg.expectedVersion).toBe(1);
   expect(d.led(LED).history.length - blinks0).toBeGreaterThanOrEqual(4); // 2 blinks = 4 edges
+  expect(d.led(LED).level).toBe(1); // back to the steady state: on=false, active low = high
   // a second job queued behind it also runs (one at a time), then nothing runs twice
   await cloud.jobs.createJob({ jobId: "cfg-1", targets: ["jb-group"], document: { operation: "set-config", refresh: 5 } });
   await until(() => status("cfg-1", "jb-group") === "SUCCEEDED", "set-config SUCCEEDED");

@@ -5,11 +5,15 @@ const J = { connected: jobsConnected, onNext: jobsNext, onAccepted: jobsAccepted
 
 function make(rec: JobRec | null = null) {
   const out: { sub: string; msg: any }[] = [];
-  const st = { rec, reboots: 0, runs: [] as any[], done: null as null | ((err?: string) => void) };
+  const st = { rec, full: false, reboots: 0, runs: [] as any[], done: null as null | ((err?: string) => void) };
   jobsInit(
     {
       pub: (sub, msg) => out.push({ sub, msg: JSON.parse(JSON.stringify(msg)) }),
-      store: (f, r) => (st.rec = { ...r }),
+      store: (f, r) => {
+        if (st.full) return false;
+        st.rec = { ...r };
+        return true;
+      },
       ops: ",reboot,blink,set-config,",
       run: (doc, done) => {
         st.runs.push(doc);
@@ -130,4 +134,18 @@ test("oversize document: ask without document, then REJECTED with a reason", () 
   expect(last(out)).toEqual({ sub: "jobs/$next/get", msg: { includeJobDocument: false, clientToken: "nd0" } });
   j.onNext({ clientToken: "nd0", execution: { jobId: "big", versionNumber: 1, executionNumber: 1 } });
   expect(last(out).msg).toMatchObject({ status: "REJECTED", statusDetails: { reason: "job document too large for this device" } });
+});
+
+test("Storage full: the handler is not started (it could run twice after a reboot), FAILED instead", () => {
+  const { j, out, st } = make();
+  j.onNext(ex("f1", { operation: "blink" }));
+  st.full = true;
+  j.onAccepted("f1", {});
+  expect(st.runs.length).toBe(0);
+  expect(last(out).msg).toMatchObject({ status: "FAILED", statusDetails: { reason: "Storage full: cannot track the job" } });
+  j.onAccepted("f1", {});
+  j.onNext(ex("r1", { operation: "reboot" }));
+  j.onAccepted("r1", {});
+  expect(st.reboots).toBe(0);
+  expect(last(out).msg).toMatchObject({ status: "FAILED" });
 });

@@ -1,12 +1,12 @@
 // Shadow sync logic (pure) with fake hooks.
 import {
-  checkDesired, shadowConnected, shadowDisconnected, shadowInit, shadowMsg, shadowReport, ver,
+  checkDesired, shadowInit, shadowLink, shadowMsg, shadowReport, ver,
 } from "../../firmware/shadow/shadow";
 
 // a facade over the module's functions, as the tests were written against an object
 const S = {
-  connected: shadowConnected,
-  disconnected: shadowDisconnected,
+  connected: () => shadowLink(true),
+  disconnected: () => shadowLink(false),
   report: shadowReport,
   msg: shadowMsg,
   get ver() {

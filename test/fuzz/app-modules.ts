@@ -1,6 +1,7 @@
 // One interface over the device's shadow and jobs logic, whichever shape the sources have: a class
-// (new Shadow(hooks, prefix) / new Jobs(hooks, rec)) or flat module state (shadowInit/shadowMsg...,
-// jobsInit/jobsNext...), so the fuzzers follow refactors of firmware/shadow and firmware/jobs.
+// (new Shadow(hooks, prefix) / new Jobs(hooks, rec)) or flat module state (shadowInit/shadowMsg/
+// shadowLink(up) or shadowConnected/shadowDisconnected, jobsInit/jobsNext...), so the fuzzers
+// follow refactors of firmware/shadow and firmware/jobs (they changed shape several times).
 import * as S from "../../firmware/shadow/shadow";
 import * as J from "../../firmware/jobs/jobs";
 import type { JobRec } from "../../firmware/jobs/jobs";
@@ -48,11 +49,14 @@ export function shadowApi(t: TestShadowHooks, prefix: string): ShadowApi {
     return { connected: () => o.connected(), disconnected: () => o.disconnected(), report: (c) => o.report(c), msg: (s, m) => o.msg(s, m) };
   }
   A.shadowInit(hooks, prefix);
+  if (typeof A.shadowLink === "function") {
+    return { connected: () => A.shadowLink(true), disconnected: () => A.shadowLink(false), report: A.shadowReport, msg: A.shadowMsg };
+  }
   return { connected: A.shadowConnected, disconnected: A.shadowDisconnected, report: A.shadowReport, msg: A.shadowMsg };
 }
 
 // Test-side hooks: known(op) and run(doc, finish(ok, why)); translated to what the module takes
-// (older: known() and done(ok, why); newer: ops ",a,b," and done(problem?)).
+// (older: known(), save(r) and done(ok, why); newer: ops ",a,b,", store(file, r) and done(problem?)).
 export interface TestJobHooks {
   pub(sub: string, msg: any): void;
   save(r: JobRec): void;
@@ -69,6 +73,10 @@ export function jobsApi(t: TestJobHooks, rec: JobRec | null): JobsApi {
   const hooks: any = {
     pub: t.pub,
     save: t.save,
+    store: (_file: string, r: JobRec) => {
+      t.save(r);
+      return true;
+    },
     known: t.known,
     ops: "," + OPS.join(",") + ",",
     run: (doc: any, done: any) => t.run(doc, (ok, why) => (classic ? done(ok, why) : done(ok ? undefined : why || "failed"))),

@@ -70,7 +70,7 @@ test("2000 reconnects through the real adapter: one timer, one live socket, flat
     expect(c.connected()).toBe(true);
     expect(jest.getTimerCount()).toBe(1);
     c.publish("p", "x", 1);
-    if (i % 2) s.emit("close");
+    if (i % 2) s.emit("close", false);
     else jest.advanceTimersByTime(40000); // PINGREQ, then no PINGRESP: the client ends the socket
     expect(c.connected()).toBe(false);
     expect(s.ended).toBe(1);

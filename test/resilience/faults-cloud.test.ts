@@ -99,12 +99,9 @@ test("expired STS token the device does not know about: the 403 says so, attempt
   }
 });
 
-// Known bug (issue 7, firmware/app/device.ts, the "error" event): the refusal's message is cut to
-// 50 characters, so AWS's "The security token included in the request is expired" loses the word
-// that matters ("... is expi"). Proposed fix: say it from the JSON body's `code`
-// (ExpiredTokenException -> "session credentials expired: write new ones to iot.json") or keep
-// 80 characters. test.failing passes while the bug is there; remove `.failing` once fixed.
-test.failing("expired STS token the device does not know about: the log line says the token expired", async () => {
+// The refusal must keep the word that matters: AWS's "The security token included in the request is
+// expired" (an earlier version cut it to 50 characters: "... is expi").
+test("expired STS token the device does not know about: the log line says the token expired", async () => {
   const T = "rc-sts403b";
   const base = await deviceConfig(cloud, T);
   const old = cloud.issueSessionCredentials(T, 1);
@@ -129,15 +126,12 @@ test("malformed JSON and wrong types on the shadow and jobs topics: ignored or r
   // still connected and still in sync: a real change goes through
   await converge(cloud, d, T, { on: true, refresh: 3 });
   expect(count(d, CONNECTED)).toBe(1);
-  // the one known exception (null payload on jobs/$next/get/rejected) is pinned by the test below
-  expect(crashes(d).filter((l) => !/reading 'code'/.test(l))).toEqual([]);
+  expect(crashes(d)).toEqual([]);
 });
 
-// Known bug (issue 7, firmware/app/device.ts, event "message"): a JSON `null` payload on
-// jobs/$next/get/rejected throws a TypeError (m.code on null) inside the MQTT message handler; the
-// session catches it, but it is an exception, not a plain-words warning. Proposed fix: return early
-// when `m` is not an object (as shadowMsg and jobsNext do). Remove `.failing` once fixed.
-test.failing("a null payload on jobs/$next/get/rejected is handled without an exception", async () => {
+// A JSON `null` payload on jobs/$next/get/rejected once threw a TypeError (m.code on null) inside the
+// message handler; now every payload that is not an object is refused in plain words.
+test("a null payload on jobs/$next/get/rejected is handled without an exception", async () => {
   const T = "rc-nullrej";
   const d = await boot(await deviceConfig(cloud, T), { proxy });
   await connections(d, 1);
@@ -146,13 +140,9 @@ test.failing("a null payload on jobs/$next/get/rejected is handled without an ex
   expect(crashes(d)).toEqual([]);
 });
 
-// Known weakness (issue 7, firmware/shadow/shadow.ts): the version of a delta is trusted as sent.
 // One delta with an absurd version (1e308, from anything allowed to publish on the thing's delta
-// topic) makes every later real delta "stale" until the next reconnect re-reads the shadow (up to
-// the 23 h renewal). Proposed fix: accept only whole versions 1..2^31 (treat others as absent) and,
-// on a stale delta, re-read the shadow (get, rate-limited) instead of only ignoring it.
-// test.failing passes while the weakness is there; remove `.failing` once fixed.
-test.failing("a delta with an absurd version does not block later desired changes", async () => {
+// topic) must not make every later real delta "stale" until the next reconnect.
+test("a delta with an absurd version does not block later desired changes", async () => {
   const T = "rc-bigver";
   const d = await boot(await deviceConfig(cloud, T), { proxy });
   await connections(d, 1);

@@ -59,6 +59,45 @@ test("TCP reset in the middle of an incoming packet: the partial packet is dropp
   expect(crashes(d)).toEqual([]);
 });
 
+test("TCP reset in the middle of a job's update/accepted: after the reconnect the job runs exactly once", async () => {
+  const T = "rs-rstjob";
+  const d = await boot(await deviceConfig(cloud, T), { proxy });
+  await connections(d, 1);
+  proxy.cutMidPacket((p) => isPub(p, "/jobs/rj-1/update/accepted"));
+  const edges0 = d.led(2).history.length;
+  await cloud.jobs.createJob({ jobId: "rj-1", targets: [T], document: { operation: "blink", count: 2 } });
+  await d.waitForLog(/\[W\] mqtt: offline: socket (error|closed)/, 10000);
+  await connections(d, 2);
+  await until(() => (cloud.jobs.describeExecution("rj-1", T) || {}).status === "SUCCEEDED", "rj-1 SUCCEEDED");
+  await until(() => d.led(2).history.length - edges0 >= 4, "the blinks");
+  expect(d.led(2).history.length - edges0).toBe(4); // the handler ran once
+  const done = proxy.upLog.filter((p) => isPub(p, "/jobs/rj-1/update") && p.json && p.json.status === "SUCCEEDED");
+  expect(done.length).toBe(1);
+  expect(crashes(d)).toEqual([]);
+});
+
+test("WiFi drops while a job runs: it finishes once, its result is delivered after the reconnect", async () => {
+  const T = "rs-wifijob";
+  const d = await boot(await deviceConfig(cloud, T));
+  await connections(d, 1);
+  const edges0 = d.led(2).history.length;
+  await cloud.jobs.createJob({ jobId: "wj-1", targets: [T], document: { operation: "blink", count: 4 } });
+  await d.waitForLog("job wj-1 blink starting", 10000);
+  await until(() => (cloud.jobs.describeExecution("wj-1", T) || {}).status === "IN_PROGRESS", "wj-1 IN_PROGRESS");
+  await until(() => d.led(2).history.length > edges0, "the handler started (first blink)");
+  d.faults.wifiDown();
+  await until(() => d.led(2).history.length - edges0 >= 8, "the blinks to finish while offline", 20000);
+  d.faults.wifiUp();
+  await connections(d, 2);
+  await until(() => (cloud.jobs.describeExecution("wj-1", T) || {}).status === "SUCCEEDED", "wj-1 SUCCEEDED after the reconnect");
+  expect(d.led(2).history.length - edges0).toBe(8);
+  expect(count(d, "job wj-1 blink starting")).toBe(1);
+  await converge(cloud, d, T, { on: true, refresh: 2 });
+  await settingsSurviveReboot(cloud, d, T, { on: true, refresh: 2 });
+  expect(count(d, "job wj-1 blink starting")).toBe(1);
+  expect(crashes(d)).toEqual([]);
+});
+
 test("half-open link (nothing comes back, no PINGRESP): detected, reconnected, state converges", async () => {
   const T = "rs-halfopen";
   const d = await boot(await deviceConfig(cloud, T, { keepAlive: 30, refresh: 5 }));

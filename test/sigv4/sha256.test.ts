@@ -1,5 +1,5 @@
 import { createHash, createHmac } from "crypto";
-import { sha256, shaNext, shaEnd, shaSave, shaLoad, toHex, SHA_STATS } from "../../firmware/crypto/sha256";
+import { sha256, shaNext, shaEnd, toHex, SHA_STATS } from "../../firmware/crypto/sha256";
 import { JS_SHA256, hmac, hmacKey, nativeHash } from "../../firmware/crypto/hmac";
 import { prng, randBin } from "./prng";
 
@@ -39,11 +39,12 @@ describe("SHA-256 (TypeScript, Espruino subset)", () => {
       const cut2 = cut1 + Math.floor(r() * (s.length - cut1));
       const a = shaNext(undefined, s.substring(0, cut1));
       const b = shaNext(a, s.substring(cut1, cut2));
-      const before = shaSave(b);
+      // a midstate is a binary string: 4-byte count of compressed bytes, 32-byte chaining value, pending bytes
+      expect(b.length).toBe(36 + (cut2 % 64));
+      expect(b.charCodeAt(3) + 256 * b.charCodeAt(2)).toBe(cut2 - (cut2 % 64));
       expect(toHex(shaEnd(b, s.substring(cut2)))).toBe(nodeSha(s));
-      expect(shaSave(b)).toBe(before); // reusable
-      expect(toHex(shaEnd(b, s.substring(cut2)))).toBe(nodeSha(s));
-      expect(toHex(shaEnd(shaLoad(shaSave(b)), s.substring(cut2)))).toBe(nodeSha(s));
+      expect(toHex(shaEnd(b, s.substring(cut2)))).toBe(nodeSha(s)); // reusable
+      expect(toHex(shaEnd(Buffer.from(b, "latin1").toString("latin1"), s.substring(cut2)))).toBe(nodeSha(s)); // storable
     }
   });
 

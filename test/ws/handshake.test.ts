@@ -84,6 +84,17 @@ function setup(o: any = {}) {
   const link = new WsLink(sink, Object.assign({ net }, o));
   return { link, socks, ev };
 }
+// opens the link with a URL provider answering `url` at once
+function start(link: WsLink, url: string) {
+  link.o.open = (cb) => cb(null, url);
+  link.open();
+}
+// the socket connects: the upgrade request (only it) goes out
+function connected(s: FakeSock) {
+  expect(s.written.length).toBe(0);
+  s.connectCb!.call(s); // Espruino calls socket callbacks with this = the socket
+  expect(s.written.length).toBe(1);
+}
 function keyOf(req: string) {
   return /Sec-WebSocket-Key: (\S+)/.exec(req)![1];
 }
@@ -101,10 +112,10 @@ function unmask(f: string): string {
 
 test("through a relay: TCP goes to the relay, Host stays the signed host; split head and early frames", () => {
   const { link, socks, ev } = setup({ relayHost: "192.168.1.5", relayPort: 8080 });
-  link.start("wss://abc.iot.eu-west-1.amazonaws.com/mqtt?X-Amz-Signature=ab");
+  start(link, "wss://abc.iot.eu-west-1.amazonaws.com/mqtt?X-Amz-Signature=ab");
   const s = socks[0];
   expect(s.opts).toEqual({ host: "192.168.1.5", port: 8080 });
-  s.connectCb!();
+  connected(s);
   const req = s.written[0];
   expect(req).toMatch(/^GET \/mqtt\?X-Amz-Signature=ab HTTP\/1.1\r\nHost: abc.iot.eu-west-1.amazonaws.com\r\n/);
   const key = keyOf(req);
@@ -132,16 +143,16 @@ test("through a relay: TCP goes to the relay, Host stays the signed host; split 
   expect(s.written[4].charCodeAt(0)).toBe(0x88);
   expect(unmask(s.written[4])).toBe("\x03\xe9");
   expect(s.ended).toBe(1);
-  s.emit("close");
+  s.emit("close", false);
   expect(ev.slice(3)).toEqual([["down", "the server closed the WebSocket (code 1001 bye)", undefined]]);
 });
 
 test("403 with body and Date, split across chunks", () => {
   const { link, socks, ev } = setup();
-  link.start("ws://127.0.0.1:9000/mqtt");
+  start(link, "ws://127.0.0.1:9000/mqtt");
   const s = socks[0];
   expect(s.opts).toEqual({ host: "127.0.0.1", port: 9000 });
-  s.connectCb!();
+  connected(s);
   const body = '{"message":"Forbidden"}';
   const resp = "HTTP/1.1 403 Forbidden\r\nDate: Sun, 22 Nov 2026 00:15:00 GMT\r\nContent-Length: " + body.length + "\r\n\r\n" + body;
   s.emit("data", resp.substr(0, 30));
@@ -150,18 +161,18 @@ test("403 with body and Date, split across chunks", () => {
   s.emit("data", resp.substr(80));
   expect(ev).toEqual([["down", "WebSocket upgrade refused: HTTP 403 Forbidden", { msg: "WebSocket upgrade refused: HTTP 403 Forbidden", status: 403, body, date: "Sun, 22 Nov 2026 00:15:00 GMT" }]]);
   expect(s.ended).toBe(1);
-  s.emit("close");
+  s.emit("close", false);
   expect(ev.length).toBe(1);
 });
 
 test("refusal without Content-Length: body (bounded to 512 bytes) until the socket closes", () => {
   const { link, socks, ev } = setup();
-  link.start("ws://h/mqtt");
+  start(link, "ws://h/mqtt");
   const s = socks[0];
-  s.connectCb!();
+  connected(s);
   s.emit("data", "HTTP/1.1 500 Oops\r\nDate: D\r\n\r\n" + "x".repeat(300));
   s.emit("data", "y".repeat(300));
-  s.emit("close");
+  s.emit("close", false);
   expect(ev.length).toBe(1);
   expect(ev[0][2]).toMatchObject({ status: 500, date: "D" });
   expect(ev[0][2].body).toBe("x".repeat(300) + "y".repeat(212));
@@ -170,36 +181,36 @@ test("refusal without Content-Length: body (bounded to 512 bytes) until the sock
 test("bad Accept, oversize head, text frames, socket errors: one clear down report each", () => {
   {
     const { link, socks, ev } = setup();
-    link.start("ws://h/");
-    socks[0].connectCb!();
+    start(link, "ws://h/");
+    connected(socks[0]);
     socks[0].emit("data", ok("AAAAAAAAAAAAAAAAAAAAAA=="));
     expect(ev).toEqual([["down", "WebSocket upgrade answer has a wrong Sec-WebSocket-Accept", undefined]]);
   }
   {
     const { link, socks, ev } = setup();
-    link.start("ws://h/");
-    socks[0].connectCb!();
+    start(link, "ws://h/");
+    connected(socks[0]);
     socks[0].emit("data", "HTTP/1.1 101 OK\r\nX: " + "a".repeat(3000));
     expect(ev[0][1]).toMatch(/head is longer than 2048 bytes/);
   }
   {
     const { link, socks, ev } = setup();
-    link.start("ws://h/");
+    start(link, "ws://h/");
     const s = socks[0];
-    s.connectCb!();
+    connected(s);
     s.emit("data", ok(keyOf(s.written[0])) + "\x81\x02{}");
     expect(ev).toEqual([["up"], ["down", "the server sent a text frame; MQTT over WebSocket needs binary frames", undefined]]);
   }
   {
     const { link, socks, ev } = setup();
-    link.start("ws://h/");
+    start(link, "ws://h/");
     socks[0].emit("error", new Error("ECONNREFUSED"));
-    socks[0].emit("close");
+    socks[0].emit("close", false);
     expect(ev).toEqual([["down", "socket error: ECONNREFUSED", undefined]]);
   }
   {
     const { link, socks, ev } = setup();
-    link.start("ftp://h/");
+    start(link, "ftp://h/");
     expect(socks.length).toBe(0);
     expect(ev).toEqual([["down", "URL must start with ws:// or wss://", undefined]]);
   }
@@ -207,15 +218,15 @@ test("bad Accept, oversize head, text frames, socket errors: one clear down repo
 
 test("close() is silent, sends a close frame when open, and later socket events are ignored", () => {
   const { link, socks, ev } = setup();
-  link.start("ws://h/");
+  start(link, "ws://h/");
   const s = socks[0];
-  s.connectCb!();
+  connected(s);
   s.emit("data", ok(keyOf(s.written[0])));
   link.close();
   expect(unmask(s.written[1])).toBe("\x03\xe8");
   expect(s.ended).toBe(1);
   s.emit("data", "\x82\x01x");
-  s.emit("close");
+  s.emit("close", false);
   expect(ev).toEqual([["up"]]);
   link.write("x"); // no throw, nothing sent
   expect(s.written.length).toBe(2);
@@ -236,9 +247,9 @@ test("open(): the URL provider is asked every time; its error is a down report",
 
 test("out of memory while building a frame (E.toString gives undefined): the link goes down cleanly", () => {
   const { link, socks, ev } = setup();
-  link.start("ws://h/");
+  start(link, "ws://h/");
   const s = socks[0];
-  s.connectCb!();
+  connected(s);
   s.emit("data", ok(keyOf(s.written[0])));
   (global as any).E = { toString: () => undefined };
   try {
