@@ -3,14 +3,16 @@
 //     vs mqtt-packet (Buffers);
 //  2. end-to-end messages/s against one local aedes (ws://): the device stack running inside the
 //     board simulator vs an MQTT.js client, device->peer and peer->device, QoS 0 and QoS 1;
-//  3. bundle bytes of the stack (fixture entry test/fixtures/mqtt/device.ts, minified).
+//  3. bundle bytes of the stack (fixture entry test/fixtures/mqtt/device.ts, minified), and the function
+//     objects it keeps on the device: the stack alone (a bundle that only keeps createMqttClient
+//     reachable) and the whole fixture, with the size report's estimate of the variables they hold.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as mp from "mqtt-packet";
 import * as mqtt from "mqtt";
-import * as acorn from "acorn";
-import * as walk from "acorn-walk";
+import * as esbuild from "esbuild";
+import { estimateCodeVars } from "./size";
 import { MqttDecoder, mqttPublish } from "../firmware/mqtt/codec";
 import { startAedes } from "../test/mqtt/brokers";
 import { buildFixture, startFixture, waitEvent } from "../test/mqtt/sim-helpers";
@@ -146,12 +148,16 @@ async function main(): Promise<void> {
         parts.push(`${path.basename(path.dirname(f))}/${path.basename(f)} ${v.bytesInOutput}`);
       }
     }
-    const code = fs.readFileSync(fx.file, "latin1");
-    let fns = 0; // function objects in the whole bundle (each costs JS variables even when its body is in flash)
-    walk.full(acorn.parse(code, { ecmaVersion: 2022 }), (n) => {
-      if (n.type == "FunctionDeclaration" || n.type == "FunctionExpression" || n.type == "ArrowFunctionExpression") fns++;
-    });
-    console.log(`bundle: MQTT + WebSocket stack ${stack} bytes minified (${parts.join(", ")}); whole fixture bundle ${fx.bytes} bytes, ${fns} functions`);
+    // function objects (each costs JS variables even when its body is in flash)
+    const all = estimateCodeVars(fs.readFileSync(fx.file, "latin1"));
+    const only = estimateCodeVars(
+      esbuild.buildSync({
+        stdin: { contents: 'import { createMqttClient } from "./firmware/mqtt/client"; (globalThis as any).c = createMqttClient;', resolveDir: path.resolve(__dirname, ".."), loader: "ts" },
+        bundle: true, write: false, minify: true, format: "cjs", target: "es2015", external: ["crypto", "net", "tls"],
+        tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
+      }).outputFiles[0].text
+    );
+    console.log(`bundle: MQTT + WebSocket stack ${stack} bytes minified (${parts.join(", ")}); stack alone ${only.functions} functions, ${only.params} parameters (~${only.estimate} variables); whole fixture bundle ${fx.bytes} bytes, ${all.functions} functions, ${all.params} parameters (~${all.estimate} variables)`);
     await e2eBench(dir, fx.file);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -11,26 +11,6 @@ import * as path from "path";
 import { buildBundle } from "./build";
 import { startCloud } from "../sim/cloud";
 import { startDevice, DeviceHandle } from "../sim/board";
-import { NetModel } from "../sim/board/net";
-
-// Workaround for a simulator bug (issue 3, pinned by test/resilience/sim-bugs.test.ts): a socket
-// opened while WiFi is down is a never-connected Node socket with no 'error' listener, so a write
-// before its simulated failure (the firmware sends the upgrade right after connect(), which
-// Espruino buffers) makes Node emit an unhandled ERR_SOCKET_CLOSED that kills the process. This
-// gives those sockets a listener; the simulated failure 20 ms later is unchanged. Remove once
-// sim/board/net.ts does it.
-export function installSimNetWorkaround(): void {
-  const proto: any = NetModel.prototype;
-  if (proto.__issue10Workaround) return;
-  const connect = proto.connect;
-  proto.connect = function (this: any, sid: number, ...rest: any[]) {
-    const r = connect.call(this, sid, ...rest);
-    const rec = this.socks && this.socks.get(sid);
-    if (rec && rec.sock && !rec.sock.listenerCount("error")) rec.sock.on("error", () => undefined);
-    return r;
-  };
-  proto.__issue10Workaround = true;
-}
 
 export interface SoakOptions {
   cycles: number;
@@ -84,7 +64,6 @@ async function until(cond: () => boolean, what: string, ms: number): Promise<voi
 }
 
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
-  installSimNetWorkaround();
   const log = o.log || ((l: string) => console.log(l));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "soak-"));
   const every = o.wifiEvery ?? 4;

@@ -29,6 +29,7 @@ interface SockRec {
   done: boolean; // close already reported to the firmware
   heldOut: Buffer[];
   heldIn: Buffer[];
+  placeholder?: boolean; // connect() while WiFi was down: no Node socket behind it
 }
 
 export interface NetHooks {
@@ -78,8 +79,11 @@ export class NetModel {
   connect(sid: number, host: string, port: number, useTls: boolean, extraJson: string): void {
     if (!this.linkUp()) {
       // No WiFi: the DNS lookup / connect fails shortly after.
+      // The placeholder never touches the network; writes to it are buffered then dropped with it, as
+      // Espruino buffers writes to a socket that is still connecting.
       const dummy = new net.Socket();
-      const r: SockRec = { sock: dummy, tls: useTls, connected: false, done: false, heldOut: [], heldIn: [] };
+      dummy.on("error", () => undefined);
+      const r: SockRec = { sock: dummy, tls: useTls, connected: false, done: false, heldOut: [], heldIn: [], placeholder: true };
       this.socks.set(sid, r);
       setTimeout(() => this.fail(sid, net.isIP(host) ? SOCKET_ERRORS.NO_CONN : SOCKET_ERRORS.HOST_NOT_FOUND), 20);
       return;
@@ -145,6 +149,7 @@ export class NetModel {
   write(sid: number, data: string): boolean {
     const r = this.socks.get(sid);
     if (!r || r.done) return false;
+    if (r.placeholder) return true;
     const buf = Buffer.from(data, "latin1");
     if (this.stalled) {
       r.heldOut.push(buf);

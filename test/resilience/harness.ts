@@ -9,10 +9,6 @@ import { buildBundle } from "../../scripts/build";
 import { startCloud, Cloud } from "../../sim/cloud";
 import { startDevice, DeviceHandle, StartOptions } from "../../sim/board";
 import { MqttProxy } from "./mqtt-proxy";
-import { installSimNetWorkaround } from "../../scripts/soak";
-
-// Workaround for a simulator bug (pinned by sim-bugs.test.ts): see installSimNetWorkaround.
-installSimNetWorkaround();
 
 export const LED = 2; // default ledPin, active low (level 0 = lit)
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "resilience-"));

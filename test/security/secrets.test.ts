@@ -9,9 +9,6 @@ import * as path from "path";
 import { buildBundle } from "../../scripts/build";
 import { startCloud, Cloud } from "../../sim/cloud";
 import { startDevice, DeviceHandle } from "../../sim/board";
-import { installSimNetWorkaround } from "../../scripts/soak";
-
-installSimNetWorkaround(); // simulator bug pinned by test/resilience/sim-bugs.test.ts
 
 jest.setTimeout(60000);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sec-secrets-"));
