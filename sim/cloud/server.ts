@@ -186,6 +186,11 @@ class LocalCloud extends EventEmitter implements Cloud {
   });
 
   verifyUpgrade(path: string, rawQuery: string, host: string): SigV4Result {
+    const names = this.o.endpointHosts;
+    const hostname = host.replace(/:\d+$/, "").toLowerCase();
+    if (names && names.map((n) => n.toLowerCase()).indexOf(hostname) < 0) {
+      return { ok: false, status: 403, code: "ForbiddenException", message: "This endpoint does not serve host '" + hostname + "'" };
+    }
     const r = verifyPresignedGet(path, rawQuery, {
       secretFor: (id) => this.registry.creds.get(id)?.secretAccessKey,
       host, region: this.region, service: "iotdevicegateway", now: this.now(), clockSkewSeconds: this.o.clockSkewSeconds ?? 300,

@@ -12,6 +12,10 @@ export interface CloudOptions {
   mqttPort?: number;
   /** default "us-east-1" */
   region?: string;
+  /** host names (no port) this endpoint serves; a URL signed for another name is refused with 403, as AWS
+   *  answers only for its own endpoint. Default: any name, because a local stand-in is reached as 127.0.0.1,
+   *  localhost, a LAN address or through a relay. */
+  endpointHosts?: string[];
   /** allowed SigV4 clock skew, default 300 s */
   clockSkewSeconds?: number;
   /** SigV4 WebSocket connection lifetime, default 86400 s */

@@ -27,6 +27,9 @@ describe("SigV4 WebSocket upgrade", () => {
   afterAll(() => cloud.stop());
 
   async function refused(url: string, host = cloud.endpoint) {
+    return refusedBy(cloud, url, host);
+  }
+  async function refusedBy(c: Cloud, url: string, host = c.endpoint) {
     const r: any = await upgrade(url, host);
     expect(r.status).toBe(403);
     expect(r.headers["date"]).toBeDefined();
@@ -71,6 +74,21 @@ describe("SigV4 WebSocket upgrade", () => {
     await refused(url, cloud.endpoint);
     const wrongPort = await presign(cloud, creds, { now: clock, host: "127.0.0.1:1" });
     await refused(wrongPort, cloud.endpoint);
+  });
+
+  test("a host the endpoint does not serve (endpointHosts set): 403 even when correctly signed", async () => {
+    const { cloud: strict } = await newCloud({ now: () => clock, endpointHosts: ["127.0.0.1"] });
+    try {
+      const c = await strict.createThing("sensor-8");
+      const other = "localhost:" + strict.port;
+      // connect to the bound address, send the other name in Host (what a device signs is what it sends)
+      const url = (await presign(strict, c, { now: clock, host: other })).replace("//localhost:", "//127.0.0.1:");
+      const body = await refusedBy(strict, url, other);
+      expect(body.message).toMatch(/does not serve host 'localhost'/);
+      expect(await upgrade(await presign(strict, c, { now: clock }), strict.endpoint, ["mqtt"])).toEqual({ open: true, protocol: "mqtt" });
+    } finally {
+      await strict.stop();
+    }
   });
 
   test("expired URL (X-Amz-Expires passed): 403", async () => {
