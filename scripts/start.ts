@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ArgError, parseArgs } from "../sim/lab/args";
-import { bundleIsStale, removeLabFile, writeLabFile } from "../sim/lab/files";
+import { bundleIsStale, readLabFile, removeLabFile, writeLabFile } from "../sim/lab/files";
 import { DEFAULT_DATA_DIR, Lab, LabError, ROOT, startLab } from "../sim/lab/lab";
 import { startLabServer, LabServer } from "../sim/lab/server";
 import type { DeviceConfig } from "../firmware/config/config";
@@ -104,6 +104,10 @@ async function main(): Promise<void> {
   if (opts.refresh !== undefined && (!Number.isInteger(opts.refresh) || opts.refresh < 1 || opts.refresh > 86400)) fail("--refresh must be a whole number of seconds, 1..86400");
   if (opts.board !== undefined && opts.board !== "esp8266" && opts.board !== "esp32") fail(`--board must be esp8266 or esp32, not "${opts.board}"`);
   if (opts.devices !== undefined && (!Number.isInteger(opts.devices) || opts.devices < 1 || opts.devices > 2000)) fail("--devices must be a whole number from 1 to 2000");
+  const running = readLabFile(DEFAULT_DATA_DIR).lab;
+  if (running && running.pid !== process.pid) {
+    fail(`a lab is already running (pid ${running.pid}, ${running.url}) and uses .lab-data/: use it, or stop it (Ctrl-C in its terminal) first`);
+  }
   const bundle = path.join(ROOT, "dist", "firmware.js");
   await ensureBundle(bundle);
   const aws = opts.aws ? await awsConfig(opts.env) : undefined;

@@ -33,38 +33,28 @@ export interface DeviceConfig {
   life?: number; // seconds a connection may live before it is re-signed and renewed [82800 = 23 h]
   maxPkt?: number; // largest incoming MQTT packet kept, bytes [2048]; larger job documents are REJECTED
   getTo?: number; // seconds to wait for shadow get/accepted before asking again [10]
+  kaMin?: number; // lowest MQTT keep-alive, seconds [30, the AWS minimum]; tests use 1 with a matching broker
+  pingTo?: number; // seconds to wait for PINGRESP before the link is declared dead [10]
 }
 
-export const CONFIG_DEFAULTS = {
-  port: 443,
-  tls: false,
-  dhtPin: 5,
-  ledPin: 2,
-  ledLow: true,
-  btnPin: 0,
-  refresh: 30,
-  keepAlive: 60,
-  sntp: "pool.ntp.org",
-};
-
-const REQUIRED_STRINGS = ["ssid", "host", "region", "akid", "secret", "thing"];
-const NUMBERS = ["port", "relayPort", "tokenExp", "dhtPin", "ledPin", "btnPin", "refresh", "keepAlive", "boMin", "boMax", "life", "maxPkt", "getTo"];
-const BOOLEANS = ["tls", "ledLow"];
-const OPTIONAL_STRINGS = ["pass", "token", "clientId", "relayHost", "sntp"];
+// Defaults (applied by validateConfig): port 443, tls false, dhtPin 5, ledPin 2, ledLow true, btnPin 0,
+// refresh 30, keepAlive 60, sntp "pool.ntp.org".
 
 // Returns the config with defaults applied, or a list of plain-words problems.
 export function validateConfig(raw: any): { config?: DeviceConfig; errors: string[] } {
   const errors: string[] = [];
   if (!raw || typeof raw !== "object") return { errors: ["configuration is missing or not a JSON object"] };
-  const c: any = {};
-  // loops, not forEach callbacks: every function costs variables on an ESP8266
-  for (const k of Object.keys(CONFIG_DEFAULTS)) c[k] = (CONFIG_DEFAULTS as any)[k];
+  // Defaults and key lists live inside the function (as literals): module-level constants would
+  // hold about 80 JS variables for the whole uptime; here they exist only while it runs.
+  const c: any = { port: 443, tls: false, dhtPin: 5, ledPin: 2, ledLow: true, btnPin: 0, refresh: 30, keepAlive: 60, sntp: "pool.ntp.org" };
   for (const k of Object.keys(raw)) if (raw[k] !== undefined && raw[k] !== null) c[k] = raw[k];
   if (c.pass === undefined) c.pass = "";
-  for (const k of REQUIRED_STRINGS) if (typeof c[k] !== "string" || c[k] === "") errors.push(k + " is required (a non-empty string)");
-  for (const k of OPTIONAL_STRINGS) if (c[k] !== undefined && typeof c[k] !== "string") errors.push(k + " must be a string");
-  for (const k of NUMBERS) if (c[k] !== undefined && (typeof c[k] !== "number" || c[k] !== c[k])) errors.push(k + " must be a number");
-  for (const k of BOOLEANS) if (typeof c[k] !== "boolean") errors.push(k + " must be true or false");
+  for (const k of "ssid,host,region,akid,secret,thing".split(",")) if (typeof c[k] !== "string" || c[k] === "") errors.push(k + " is required (a non-empty string)");
+  for (const k of "pass,token,clientId,relayHost,sntp".split(",")) if (c[k] !== undefined && typeof c[k] !== "string") errors.push(k + " must be a string");
+  for (const k of "port,relayPort,tokenExp,dhtPin,ledPin,btnPin,refresh,keepAlive,boMin,boMax,life,maxPkt,getTo,kaMin,pingTo".split(",")) {
+    if (c[k] !== undefined && (typeof c[k] !== "number" || c[k] !== c[k])) errors.push(k + " must be a number");
+  }
+  for (const k of ["tls", "ledLow"]) if (typeof c[k] !== "boolean") errors.push(k + " must be true or false");
   if (typeof c.thing === "string" && !/^[a-zA-Z0-9:_-]+$/.test(c.thing)) {
     errors.push("thing may contain only letters, digits, ':', '_' and '-'");
   }

@@ -120,11 +120,15 @@ function save(st: string): boolean {
 // .../jobs/<jobId>/update/accepted
 export function jobsAccepted(jobId: string, m: any): void {
   const c = cur;
-  if (!c || c.j !== jobId) return;
+  // nothing in flight (this answer was already handled: MQTT QoS 1 may deliver it twice) or the
+  // handler is running: ignore
+  if (!c || c.j !== jobId || !sent || running) return;
   const es = m && m.executionState;
   ver = es && es.versionNumber ? es.versionNumber : ver ? ver + 1 : 0;
   tries = 0;
-  if (sent !== "IN_PROGRESS") {
+  const st = sent;
+  sent = "";
+  if (st !== "IN_PROGRESS") {
     cur = doc = null;
     h.pub("jobs/$next/get", {});
     return;
@@ -146,7 +150,7 @@ export function jobsAccepted(jobId: string, m: any): void {
 // .../jobs/<jobId>/update/rejected
 export function jobsRejected(jobId: string, m: any): void {
   const c = cur;
-  if (!c || c.j !== jobId || !m) return;
+  if (!c || c.j !== jobId || !m || !sent) return;
   const code = m.code;
   const es = m.executionState;
   h.log("W", "job " + jobId + " update rejected: " + code + (m.message ? " " + m.message : ""));

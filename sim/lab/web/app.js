@@ -100,7 +100,7 @@
     label(2, h - 14, tr[0] + "\u00b0", "start");
     label(w - 2, 14, hr[1] + "%", "end");
     label(w - 2, h - 14, hr[0] + "%", "end");
-    label(w / 2, h - 2, pts.length ? "temperature (orange), humidity (blue): last " + pts.length + " reports" : "no reports yet", "middle");
+    label(w / 2, h - 2, pts.length ? "temperature (orange), humidity (blue): last " + pts.length + (pts.length === 1 ? " report" : " reports") : "no reports yet", "middle");
     return svg;
   }
 
