@@ -1,4 +1,4 @@
 // Entry point of the bundle: the device application (see firmware/app/device.ts and README issue-7).
-import { boot } from "./app/device";
+import { dev } from "./app/device";
 
-boot();
+dev("B"); // boot

@@ -23,7 +23,9 @@ const HELP = `npm start [-- options]
   --quiet           do not echo the boards' console lines
   --aws             real AWS IoT instead of the stand-in: one simulated board with the endpoint, thing and
                     keys from .env (see .env.example); shadow and job controls use your own AWS credentials
-  --env FILE        the .env file for --aws (default .env, then env/.env)`;
+  --env FILE        the .env file for --aws (default .env, then env/.env)
+  --data DIR        the lab's state directory (default .lab-data)
+  --bundle FILE     run this bundle as it is instead of dist/firmware.js (no rebuild)`;
 
 function fail(msg: string): never {
   console.error("npm start: " + msg);
@@ -90,6 +92,8 @@ async function main(): Promise<void> {
       quiet: "boolean",
       aws: "boolean",
       env: "string",
+      data: "string",
+      bundle: "string",
       help: "boolean",
     }));
   } catch (e) {
@@ -104,14 +108,20 @@ async function main(): Promise<void> {
   if (opts.refresh !== undefined && (!Number.isInteger(opts.refresh) || opts.refresh < 1 || opts.refresh > 86400)) fail("--refresh must be a whole number of seconds, 1..86400");
   if (opts.board !== undefined && opts.board !== "esp8266" && opts.board !== "esp32") fail(`--board must be esp8266 or esp32, not "${opts.board}"`);
   if (opts.devices !== undefined && (!Number.isInteger(opts.devices) || opts.devices < 1 || opts.devices > 2000)) fail("--devices must be a whole number from 1 to 2000");
-  const running = readLabFile(DEFAULT_DATA_DIR).lab;
+  const dataDir = path.resolve(opts.data ?? DEFAULT_DATA_DIR);
+  const running = readLabFile(dataDir).lab;
   if (running && running.pid !== process.pid) {
-    fail(`a lab is already running (pid ${running.pid}, ${running.url}) and uses .lab-data/: use it, or stop it (Ctrl-C in its terminal) first`);
+    fail(`a lab is already running (pid ${running.pid}, ${running.url}) and uses ${path.relative(process.cwd(), dataDir) || dataDir}/: use it, or stop it (Ctrl-C in its terminal) first`);
   }
-  const bundle = path.join(ROOT, "dist", "firmware.js");
-  await ensureBundle(bundle);
+  let bundle: string;
+  if (opts.bundle !== undefined) {
+    bundle = path.resolve(opts.bundle);
+    if (!fs.existsSync(bundle)) fail(`--bundle ${opts.bundle}: file not found`);
+  } else {
+    bundle = path.join(ROOT, "dist", "firmware.js");
+    await ensureBundle(bundle);
+  }
   const aws = opts.aws ? await awsConfig(opts.env) : undefined;
-  const dataDir = DEFAULT_DATA_DIR;
   const quiet = !!opts.quiet;
   let lab: Lab;
   try {
@@ -149,6 +159,7 @@ async function main(): Promise<void> {
     startedAt: new Date().toISOString(),
   });
   const rel = path.relative(process.cwd(), dataDir) || ".";
+  const dataOpt = opts.data !== undefined ? ` --data ${rel}` : "";
   const first = info.devices[0];
   const other = info.devices[1] ?? first;
   const lines = [
@@ -163,7 +174,7 @@ async function main(): Promise<void> {
     info.mode === "local"
       ? `  credentials   local stand-in keys (not AWS keys) in ${rel}/cloud/config.json; each board's Storage (iot.json) in ${rel}/devices/<thing>/`
       : `  credentials   the device keys from .env (never printed); shadow/jobs calls use your own AWS credentials (AWS_PROFILE, ~/.aws)`,
-    `  try           npm run lab -- status`,
+    `  try           npm run lab -- status${dataOpt}`,
     `                npm run lab -- desired ${first} on=true refresh=10`,
     `                npm run lab -- press ${first}`,
     `                npm run lab -- sensor ${other} off        (and on)`,

@@ -1,5 +1,6 @@
-// AWS IoT Jobs runner. Pure: no I/O and no Espruino globals; the app (app/device.ts) injects the
-// hooks. Flat module state (one runner per device). One job at a time. Every step is written to Storage (hooks.save) BEFORE its status update is sent,
+// AWS IoT Jobs runner. Pure: no I/O and no Espruino globals; the app (app/device.ts) injects ONE
+// hook function (see shadow.ts). Flat module state (one runner per device). One job at a time.
+// Every step is written to Storage (hook "s") BEFORE its status update is sent,
 // so across a reboot the same execution (jobId + executionNumber) is never run twice:
 //   rec.st = "IP"   IN_PROGRESS sent, handler not started yet   -> after reboot: start again
 //            "RUN"  handler started                              -> after reboot: FAILED (interrupted)
@@ -9,6 +10,8 @@
 // Rejections (VersionMismatch, InvalidStateTransition, TerminalStateReached, ...) are retried at
 // most twice, then the execution is abandoned: never a loop.
 
+import { Hook, hookOf } from "../shadow/shadow";
+
 export const JOB_FILE = "iot.job"; // Storage file of the record below
 
 export interface JobRec {
@@ -17,151 +20,174 @@ export interface JobRec {
   st: string;
 }
 
+// Object form of the hooks (tests); jobsInit adapts it to the hook function:
+//   hook("p", sub, msg)    publish; sub after "$aws/things/<thing>/": "jobs/$next/get" or "jobs/<jobId>/update"
+//   hook("s", file, rec)   write JOB_FILE to Storage; false when it could not
+//   hook("o")              supported operations, comma separated with leading and trailing commas
+//   hook("r", doc, done)   run a supported operation; done(problem) fails it, done() succeeds
+//   hook("b")              reboot
+//   hook("I"|"W"|"E", line)  log
 export interface JobHooks {
-  pub(sub: string, msg: any): void; // sub after "$aws/things/<thing>/": "jobs/$next/get" or "jobs/<jobId>/update"
-  store(file: string, r: JobRec): boolean; // write JOB_FILE to Storage; false when it could not
-  ops: string; // supported operations, comma separated with leading and trailing commas
-  run(doc: any, done: (err?: string) => void): void; // run a supported operation; done(problem) fails it
+  pub(sub: string, msg: any): void;
+  store(file: string, r: JobRec): boolean;
+  ops: string;
+  run(doc: any, done: (err?: string) => void): void;
   reboot(): void;
   log(lvl: string, msg: string): void;
 }
 
-const TERMINAL = ",SUCCEEDED,FAILED,REJECTED,"; // a string, not an array: fewer variables
-
-let h: JobHooks;
-let rec: JobRec | null = null; // persisted record of the last execution we touched
-let cur: JobRec | null = null; // execution being handled now
-let doc: any = null;
+// Memory: the whole runner is ONE function (a retained function costs 5 JS variables + 1 per
+// parameter on Espruino), jobsDo(op, a, b); the exported jobsInit/jobsNext/... wrappers are for
+// tests, the firmware calls jobsDo (esbuild drops the wrappers).
+let h: Hook;
+let rec: JobRec | undefined; // persisted record of the last execution we touched
+let cur: JobRec | undefined; // execution being handled now
+let doc: any;
 let ver = 0; // expected version of cur
-let running = false; // handler running
-let sent = ""; // status of the update in flight
+let running = 0; // handler running
+let sent = ""; // status of the update in flight ("" when none)
 let why = "";
 let tries = 0;
 let noDoc = ""; // clientToken of a $next/get without document (oversize document)
 
-// (Re)starts the runner with its hooks and the record read from Storage (or null).
-export function jobsInit(hooks: JobHooks, r: JobRec | null): void {
-  h = hooks;
-  rec = r && typeof r.j === "string" ? r : null;
-  cur = doc = null;
-  ver = tries = 0;
-  running = false;
-  sent = why = noDoc = "";
-}
-
-export function jobsConnected(): void {
-  if (cur && !running) cur = null; // its update answer was lost: decide again from rec
-  h.pub("jobs/$next/get", {});
-}
-
-// The payload of notify-next or $next/get/accepted was too big to receive: ask for the
-// execution without its document, then reject it.
-export function jobsOversize(): void {
-  noDoc = "nd" + (tries & 7);
-  h.pub("jobs/$next/get", { includeJobDocument: false, clientToken: noDoc });
-}
-
-// notify-next or $next/get/accepted
-export function jobsNext(m: any): void {
-  if (!m || typeof m !== "object") return;
-  const ex = m.execution;
-  const big = noDoc !== "" && m.clientToken === noDoc;
-  if (big) noDoc = "";
-  if (!ex || typeof ex.jobId !== "string") return;
-  const n = ex.executionNumber || 0;
-  if (cur) {
-    if (cur.j !== ex.jobId || cur.n !== n) h.log("I", "job " + ex.jobId + " waits for " + cur.j);
+// jobsDo(op, a, b):
+//   "i" (hook, rec)     (re)start with the app's hook and the record read from Storage (or null)
+//   "c"                 connected: ask for $next
+//   "o"                 the payload of notify-next or $next/get/accepted was too big to receive: ask
+//                       for the execution without its document, then reject it
+//   "n" (msg)           notify-next or $next/get/accepted
+//   "a" (jobId, msg)    .../jobs/<jobId>/update/accepted
+//   "j" (jobId, msg)    .../jobs/<jobId>/update/rejected
+//   "s" (status, why)   (internal) record the step, then send the status update
+//   "v" (st)            (internal) record the step in Storage; false when it could not be written
+export function jobsDo(op: string, a?: any, b?: any): any {
+  const c = cur;
+  if (op === "i") {
+    h = a;
+    rec = b && typeof b.j === "string" ? b : undefined;
+    cur = doc = undefined;
+    ver = tries = running = 0;
+    sent = why = noDoc = "";
     return;
   }
-  cur = { j: ex.jobId, n: n, st: "" };
-  ver = ex.versionNumber || 0;
-  tries = 0;
-  const r = rec;
-  if (r && r.j === cur.j && r.n === n) {
-    if (r.st === "X") {
-      cur = null;
+  if (op === "c") {
+    if (c && !running) cur = undefined; // its update answer was lost: decide again from rec
+    return h("p", "jobs/$next/get", {});
+  }
+  if (op === "o") {
+    noDoc = "nd" + (tries & 7);
+    return h("p", "jobs/$next/get", { includeJobDocument: false, clientToken: noDoc });
+  }
+  if (op === "v") {
+    if (!c) return false;
+    c.st = a;
+    rec = { j: c.j, n: c.n, st: a };
+    return h("s", JOB_FILE, rec);
+  }
+  if (op === "s") {
+    if (!c) return;
+    sent = a;
+    why = b;
+    if (a !== "IN_PROGRESS") h("I", "job " + c.j + " " + a + (b ? ": " + b : ""));
+    jobsDo("v", a === "IN_PROGRESS" ? "IP" : a);
+    const m: any = { status: a, clientToken: "j" + c.n };
+    if (ver) m.expectedVersion = ver;
+    if (b) m.statusDetails = { reason: b };
+    return h("p", "jobs/" + c.j + "/update", m);
+  }
+  if (op === "n") {
+    const m = a;
+    if (!m || typeof m !== "object") return;
+    const ex = m.execution;
+    const big = noDoc !== "" && m.clientToken === noDoc;
+    if (big) noDoc = "";
+    if (!ex || typeof ex.jobId !== "string") return;
+    const n = ex.executionNumber || 0;
+    if (c) {
+      if (c.j !== ex.jobId || c.n !== n) h("I", "job " + ex.jobId + " waits for " + c.j);
       return;
     }
-    if (r.st === "RUN") return send("FAILED", "interrupted by a restart");
-    if (r.st === "RB") return send("SUCCEEDED", "rebooted");
-    if (TERMINAL.indexOf("," + r.st + ",") >= 0) return send(r.st, "");
-    // "IP": never started, start again below
+    cur = { j: ex.jobId, n: n, st: "" };
+    ver = ex.versionNumber || 0;
+    tries = 0;
+    const r = rec;
+    if (r && r.j === ex.jobId && r.n === n) {
+      if (r.st === "X") {
+        cur = undefined;
+        return;
+      }
+      if (r.st === "RUN") return jobsDo("s", "FAILED", "interrupted by a restart");
+      if (r.st === "RB") return jobsDo("s", "SUCCEEDED", "rebooted");
+      if (",SUCCEEDED,FAILED,REJECTED,".indexOf("," + r.st + ",") >= 0) return jobsDo("s", r.st, "");
+      // "IP": never started, start again below
+    }
+    doc = ex.jobDocument;
+    if (big || !doc) return jobsDo("s", "REJECTED", big ? "job document too large for this device" : "no job document");
+    const o = doc.operation;
+    if (typeof o !== "string" || h("o").indexOf("," + o + ",") < 0) return jobsDo("s", "REJECTED", "unknown operation: " + o);
+    h("I", "job " + ex.jobId + " " + o + " starting");
+    return jobsDo("s", "IN_PROGRESS", "");
   }
-  doc = ex.jobDocument;
-  if (big || !doc) return send("REJECTED", big ? "job document too large for this device" : "no job document");
-  const op = doc.operation;
-  if (typeof op !== "string" || h.ops.indexOf("," + op + ",") < 0) return send("REJECTED", "unknown operation: " + op);
-  h.log("I", "job " + cur.j + " " + op + " starting");
-  send("IN_PROGRESS", "");
-}
-
-function send(st: string, w: string): void {
-  const c = cur;
-  if (!c) return;
-  sent = st;
-  why = w;
-  if (st !== "IN_PROGRESS") h.log("I", "job " + c.j + " " + st + (w ? ": " + w : ""));
-  save(st === "IN_PROGRESS" ? "IP" : st);
-  const m: any = { status: st, clientToken: "j" + c.n };
-  if (ver) m.expectedVersion = ver;
-  if (w) m.statusDetails = { reason: w };
-  h.pub("jobs/" + c.j + "/update", m);
-}
-
-// Records the step in Storage; false when it could not be written (full flash).
-function save(st: string): boolean {
-  const c = cur;
-  if (!c) return false;
-  c.st = st;
-  rec = { j: c.j, n: c.n, st: st };
-  return h.store(JOB_FILE, rec);
-}
-
-// .../jobs/<jobId>/update/accepted
-export function jobsAccepted(jobId: string, m: any): void {
-  const c = cur;
-  // nothing in flight (this answer was already handled: MQTT QoS 1 may deliver it twice) or the
-  // handler is running: ignore
-  if (!c || c.j !== jobId || !sent || running) return;
-  const es = m && m.executionState;
-  ver = es && es.versionNumber ? es.versionNumber : ver ? ver + 1 : 0;
-  tries = 0;
-  const st = sent;
-  sent = "";
-  if (st !== "IN_PROGRESS") {
-    cur = doc = null;
-    h.pub("jobs/$next/get", {});
-    return;
+  const m = b;
+  if (op === "a") {
+    // nothing in flight (this answer was already handled: MQTT QoS 1 may deliver it twice) or the
+    // handler is running: ignore
+    if (!c || c.j !== a || !sent || running) return;
+    const es = m && m.executionState;
+    ver = es && es.versionNumber ? es.versionNumber : ver ? ver + 1 : 0;
+    tries = 0;
+    const st = sent;
+    sent = "";
+    if (st !== "IN_PROGRESS") {
+      cur = doc = undefined;
+      return h("p", "jobs/$next/get", {});
+    }
+    const rb = doc.operation === "reboot";
+    // never start what a reboot could make us start again: the step must be in Storage first
+    if (!jobsDo("v", rb ? "RB" : "RUN")) return jobsDo("s", "FAILED", "Storage full: cannot track the job");
+    if (rb) {
+      h("I", "job " + a + " rebooting");
+      return h("b");
+    }
+    running = 1;
+    return h("r", doc, (err?: string) => {
+      running = 0;
+      if (cur === c) jobsDo("s", err ? "FAILED" : "SUCCEEDED", err || "");
+    });
   }
-  // never start what a reboot could make us start again: the step must be in Storage first
-  if (!save(doc.operation === "reboot" ? "RB" : "RUN")) return send("FAILED", "Storage full: cannot track the job");
-  if (doc.operation === "reboot") {
-    h.log("I", "job " + jobId + " rebooting");
-    h.reboot();
-    return;
-  }
-  running = true;
-  h.run(doc, (err) => {
-    running = false;
-    if (cur === c) send(err ? "FAILED" : "SUCCEEDED", err || "");
-  });
-}
-
-// .../jobs/<jobId>/update/rejected
-export function jobsRejected(jobId: string, m: any): void {
-  const c = cur;
-  if (!c || c.j !== jobId || !m || !sent) return;
+  // "j": update/rejected
+  if (!c || c.j !== a || !m || !sent) return;
   const code = m.code;
   const es = m.executionState;
-  h.log("W", "job " + jobId + " update rejected: " + code + (m.message ? " " + m.message : ""));
+  h("W", "job " + a + " update rejected: " + code + (m.message ? " " + m.message : ""));
   if ((code === "VersionMismatch" || code === "RequestThrottled" || code === "InternalError") && ++tries <= 2 &&
-    !(es && TERMINAL.indexOf("," + es.status + ",") >= 0)) {
+    !(es && ",SUCCEEDED,FAILED,REJECTED,".indexOf("," + es.status + ",") >= 0)) {
     ver = es && es.versionNumber ? es.versionNumber : 0;
-    return send(sent, why);
+    return jobsDo("s", sent, why);
   }
   // the cloud will not take updates for this execution (terminal, removed, or retries used up)
-  h.log("W", "job " + c.j + " abandoned");
-  save("X");
-  cur = doc = null;
-  h.pub("jobs/$next/get", {});
+  h("W", "job " + c.j + " abandoned");
+  jobsDo("v", "X");
+  cur = doc = undefined;
+  h("p", "jobs/$next/get", {});
+}
+
+// ---- wrappers (tests); unused by the firmware, so not in the bundle
+export function jobsInit(hooks: JobHooks | Hook, r: JobRec | null): void {
+  jobsDo("i", hookOf(hooks), r);
+}
+export function jobsConnected(): void {
+  jobsDo("c");
+}
+export function jobsOversize(): void {
+  jobsDo("o");
+}
+export function jobsNext(m: any): void {
+  jobsDo("n", m);
+}
+export function jobsAccepted(jobId: string, m: any): void {
+  jobsDo("a", jobId, m);
+}
+export function jobsRejected(jobId: string, m: any): void {
+  jobsDo("j", jobId, m);
 }

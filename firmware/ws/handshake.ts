@@ -69,7 +69,8 @@ export function wsHead(buf: string, accept: string): WsHead | null {
   const sp2 = sl.indexOf(" ", sp1 + 1);
   const h: WsHead = {
     status: sl.indexOf("HTTP/") == 0 ? parseInt(sl.substr(sp1 + 1, 3), 10) || 0 : 0,
-    reason: sp2 < 0 ? "" : sl.substr(sp2 + 1),
+    // the reason ends up in a log line: printable ASCII only, and short, whatever the server sent
+    reason: sp2 < 0 ? "" : sl.substr(sp2 + 1, 40).replace(/[^ -~]/g, "?"),
     accept: "",
     date: "",
     proto: "",
@@ -86,7 +87,7 @@ export function wsHead(buf: string, accept: string): WsHead | null {
     const v = lines[i].substr(c + 1).trim();
     if (k == "sec-websocket-accept") h.accept = v;
     else if (k == "date") h.date = v;
-    else if (k == "sec-websocket-protocol") h.proto = v;
+    else if (k == "sec-websocket-protocol") h.proto = v.substr(0, 20).replace(/[^ -~]/g, "?");
     else if (k == "upgrade") h.upgrade = v.toLowerCase();
     else if (k == "connection") h.conn = v.toLowerCase();
     else if (k == "content-length") h.clen = parseInt(v, 10);

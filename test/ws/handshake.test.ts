@@ -48,6 +48,16 @@ test("response head parsing and checks (RFC 6455 sample key)", () => {
   expect(wsCheckHead(f, "")).toBe("WebSocket upgrade refused: HTTP 403 Forbidden");
 });
 
+test("a garbage status line or subprotocol reaches the log as short printable ASCII", () => {
+  const junk = "HTTP/1.1 0 \u00d9\u00ff\u0001" + "x".repeat(100) + "\r\nSec-WebSocket-Protocol: \u00e9\u0007mqtt5\r\n\r\n";
+  const h = wsParseHead(junk)!;
+  const err = wsCheckHead(h, "");
+  expect(err).toMatch(/^WebSocket upgrade refused: HTTP 0 \?\?\?x+$/);
+  expect(err).toMatch(/^[ -~]*$/);
+  expect(h.reason.length).toBe(40);
+  expect(h.proto).toBe("??mqtt5");
+});
+
 // ---------------------------------------------------------------- the adapter
 
 class FakeSock extends EventEmitter {
