@@ -11,8 +11,7 @@ import { createHash } from "crypto";
 import { buildBundle } from "./build";
 import { startDevice } from "../sim/board";
 import { SHA_STATS } from "../firmware/crypto/sha256";
-import { JS_SHA256, nativeHash, HashProvider } from "../firmware/crypto/hmac";
-import { presignMqttUrl, signCache, MqttSignConfig } from "../firmware/aws/sigv4";
+import { presignMqttUrl, MqttSignConfig, NativeSha, SignCache } from "../firmware/aws/sigv4";
 
 const CFG: MqttSignConfig = {
   host: "a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com",
@@ -28,18 +27,18 @@ function time(n: number, fn: (i: number) => void): number {
   return (performance.now() - t0) / n;
 }
 
-function node(H: HashProvider, label: string): void {
+function node(H: NativeSha | undefined, label: string): void {
   const N = 2000;
-  for (let i = 0; i < 200; i++) presignMqttUrl(signCache(H), CFG, T + i); // warm up the JIT
-  const cold = time(N, (i) => presignMqttUrl(signCache(H), CFG, T + i));
-  const c = signCache(H);
-  presignMqttUrl(c, CFG, T);
-  const warm = time(N, (i) => presignMqttUrl(c, CFG, T + 1 + i));
+  for (let i = 0; i < 200; i++) presignMqttUrl({}, CFG, T + i, H); // warm up the JIT
+  const cold = time(N, (i) => presignMqttUrl({}, CFG, T + i, H));
+  const c: SignCache = {};
+  presignMqttUrl(c, CFG, T, H);
+  const warm = time(N, (i) => presignMqttUrl(c, CFG, T + 1 + i, H));
   console.log(`node ${label}: cold ${(cold * 1000).toFixed(1)} us, warm ${(warm * 1000).toFixed(1)} us per presign`);
 }
 
 async function main(): Promise<void> {
-  const c = signCache(JS_SHA256);
+  const c: SignCache = {};
   SHA_STATS.blocks = 0;
   presignMqttUrl(c, CFG, T);
   const cold = SHA_STATS.blocks;
@@ -53,8 +52,8 @@ async function main(): Promise<void> {
   console.log(`  cold presign (empty cache, first after boot): ${cold}`);
   console.log(`  warm presign (same UTC day):                  ${warm}`);
   console.log(`  first presign of a new UTC day:               ${nextDay}`);
-  node(JS_SHA256, "TypeScript SHA-256 (the ESP8266 path)");
-  node(nativeHash((s) => createHash("sha256").update(Buffer.from(s, "latin1")).digest().toString("latin1")), "native SHA-256 (the ESP32 path, node:crypto)");
+  node(undefined, "TypeScript SHA-256 (the ESP8266 path)");
+  node((s) => createHash("sha256").update(Buffer.from(s, "latin1")).digest().toString("latin1"), "native SHA-256 (the ESP32 path, node:crypto)");
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-sign-"));
   try {

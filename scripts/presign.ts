@@ -4,8 +4,7 @@
 // AWS answers 403. The secret is never printed; the URL holds the access key id and the token.
 // --access-key, --secret and --token fall back to AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
 // AWS_SESSION_TOKEN, so the secret need not appear in the shell history.
-import { JS_SHA256 } from "../firmware/crypto/hmac";
-import { presignMqttUrl, signCache, MqttSignConfig } from "../firmware/aws/sigv4";
+import { presignMqttUrl, MqttSignConfig } from "../firmware/aws/sigv4";
 
 const USAGE =
   "usage: npm run presign -- --host H --region R --access-key A --secret S [--token T] [--port P] [--expires N] [--date YYYYMMDDTHHMMSSZ]";
@@ -56,7 +55,7 @@ function main(): void {
   if (cfg.port !== undefined && (cfg.port < 1 || cfg.port > 65535)) fail("--port must be 1..65535");
   const when: number | string = a.date ?? Math.floor(Date.now() / 1000);
   try {
-    process.stdout.write(presignMqttUrl(signCache(JS_SHA256), cfg, when) + "\n");
+    process.stdout.write(presignMqttUrl({}, cfg, when) + "\n");
   } catch (e) {
     fail((e as Error).message);
   }

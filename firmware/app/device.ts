@@ -7,28 +7,28 @@
 // every app timer; tick() is the report timer, the DHT11 callback and the button handler.
 import { DeviceConfig, validateConfig } from "../config/config";
 import { getTok, shadowDo } from "../shadow/shadow";
-import { JOB_FILE, jobsDo } from "../jobs/jobs";
+import { jobsDo } from "../jobs/jobs";
 import { MqttSession } from "../mqtt/session";
 import { createMqttClient } from "../mqtt/client";
 import { amzDate, mqttRequest, presignAsync, signCache, SignCache } from "../aws/sigv4";
 import { bootHash, defer } from "../crypto/select";
 import { parseHttpDate } from "./time";
-import { ledInit, ledPattern, ledSet } from "../io/led";
+import { led } from "../io/led";
 import { dhtRead } from "../sensors/dht11";
 import { DhtReading } from "../sensors/dht11-decode";
 
 // Storage files: "iot.json" the configuration (config/config.ts CONFIG_FILE), "iot.set" the persisted
 // settings {r: refresh, o: on, m: marker of the last shadow reboot request}, "iot.job" the job record.
-const Storage = require("Storage");
-const Wifi = require("Wifi");
+// (built-in modules are looked up with require() where used: a module-level name costs variables)
 
 let cfg: DeviceConfig;
 let mq: MqttSession;
 let sc: SignCache;
-let P = ""; // "$aws/things/<thing>/"
-let set: any = {}; // persisted settings ("iot.set")
+// (values that boot sets are left undefined here: each initial value would cost a variable)
+let P: any; // "$aws/things/<thing>/"
+let set: any; // persisted settings ("iot.set")
 let refresh = 30;
-let on = false;
+let on: any; // boolean once booted
 let btn = 0;
 let temp: number | null = null;
 let hum: number | null = null;
@@ -85,38 +85,6 @@ function tick(r?: any): void {
   if (!rptT) rptT = setTimeout(tick, refresh * 1000);
 }
 
-// Wifi.connect callback; also the "disconnected" ({reason}) and "connected" event handler
-function wifiDone(err: any): void {
-  if (err && typeof err === "object") {
-    if (err.reason === undefined) err = null; // the "connected" event ({ip, ...})
-    else if (!wifiUp) return; // "disconnected" ({reason}) from a failing connect(): its callback says why
-  }
-  const lost = !!err && typeof err === "object";
-  if (wifiT) clearTimeout(wifiT);
-  wifiT = 0;
-  if (err) {
-    const why: string = lost ? err.reason : err;
-    const w = why === "wrong_password" ? "wrong password"
-      : why === "no_ap_found" ? "network not found"
-      : why === "connect_fail" ? "connection failed"
-      : why === "auth_expire" ? "authentication timed out"
-      : why === "beacon_timeout" ? "access point stopped answering"
-      : why;
-    if (lost) dev("W", "wifi lost: " + w);
-    else dev("W", "wifi " + cfg.ssid + ": " + w + " (" + why + "); retry in " + wifiD + " s");
-    wifiUp = 0;
-    dev("L", 1); // a corrected password in iot.json is used at the next attempt
-    wifiT = setTimeout(dev, (lost ? 1 : wifiD) * 1000, "w");
-    if (!lost) wifiD = Math.min(wifiD * 2, Math.min(60, (cfg.boMax || 60000) / 1000));
-    return;
-  }
-  wifiD = 1;
-  if (wifiUp) return;
-  wifiUp = 1;
-  dev("I", "wifi connected " + Wifi.getIP().ip);
-  if (!started && !clkT) dev("c");
-}
-
 // The app's one function (ops are single letters or the MQTT client's event names):
 //   "I" | "W" | "E" (line)  log a line at that level (short, for a serial console; never secrets)
 //   hooks of shadow/jobs: "p" (sub, msg) publish under $aws/things/<thing>/ (QoS 0: each request
@@ -127,6 +95,7 @@ function wifiDone(err: any): void {
 //   timers (setTimeout(dev, ms, op)): "w" connect WiFi, "c" wait for the clock then start MQTT,
 //     "g" shadow get unanswered: ask again, "n" renew the signed connection, "B" boot again
 //   "L" (quiet) (re)load the configuration -> true when valid
+//   any other value: WiFi (see the end)
 export function dev(op: any, a?: any, b?: any): any {
   if (op === "I" || op === "W" || op === "E") return console.log("[" + op + "] " + a);
   if (typeof op === "function") {
@@ -152,7 +121,7 @@ export function dev(op: any, a?: any, b?: any): any {
     // a valid setting ("on" or "refresh"), from the shadow or a set-config job; kept in iot.set
     if (a === "on") {
       on = b;
-      ledSet(b);
+      led("s", b);
     } else {
       refresh = b;
       if (rptT) clearTimeout(rptT);
@@ -182,7 +151,7 @@ export function dev(op: any, a?: any, b?: any): any {
     // Storage.write that says so when the flash is full (the device keeps running on RAM values)
     let ok = false;
     try {
-      ok = Storage.write(a, b);
+      ok = require("Storage").write(a, b);
     } catch (e) {}
     if (!ok) dev("E", "Storage full: " + a + " not saved");
     return ok;
@@ -192,7 +161,7 @@ export function dev(op: any, a?: any, b?: any): any {
     // run a job operation (a = its document); b(problem) fails it, b() succeeds
     if (a.operation === "blink") {
       const n = a.count;
-      return ledPattern(typeof n === "number" && n >= 1 && n <= 20 ? n : 5, false, b);
+      return led("b", typeof n === "number" && n >= 1 && n <= 20 ? n : 5, b);
     }
     // set-config: check everything first, then apply all and report
     let err = "";
@@ -283,7 +252,7 @@ export function dev(op: any, a?: any, b?: any): any {
   }
   if (op === "w") {
     wifiT = 0;
-    return Wifi.connect(cfg.ssid, { password: cfg.pass }, wifiDone);
+    return require("Wifi").connect(cfg.ssid, { password: cfg.pass }, dev);
   }
   if (op === "g") {
     getT = 0;
@@ -305,7 +274,7 @@ export function dev(op: any, a?: any, b?: any): any {
       // no signing before the clock is valid (2024-01-01, SNTP)
       if (!clkT) {
         dev("I", "waiting for the clock (SNTP " + cfg.sntp + ")");
-        Wifi.setSNTP(cfg.sntp, 0);
+        require("Wifi").setSNTP(cfg.sntp, 0);
       }
       clkT = setTimeout(dev, 1000, "c");
       return;
@@ -336,7 +305,7 @@ export function dev(op: any, a?: any, b?: any): any {
     return;
   }
   if (op === "L") {
-    const v = validateConfig(Storage.readJSON("iot.json", true));
+    const v = validateConfig(require("Storage").readJSON("iot.json", true));
     if (v.config) {
       cfg = v.config;
       return true;
@@ -345,13 +314,46 @@ export function dev(op: any, a?: any, b?: any): any {
     if (!a && e !== cfgErr) {
       dev("E", "config iot.json: " + e);
       dev("E", "waiting for a valid configuration (write it with npm run configure)");
-      ledInit(2, true);
-      ledPattern(3, true, null);
+      led("i", 2, true);
+      led("e", 3);
     }
     cfgErr = e;
     return false;
   }
-  if (op !== "B") return; // "log" events: the client has printed them
+  if (op === "log") return; // the client has printed it
+  if (op !== "B") {
+    // WiFi: the Wifi.connect callback (null, or the reason it failed), and the handler of the
+    // "disconnected" ({reason}) and "connected" ({ip, ...}) events
+    if (op && typeof op === "object") {
+      if (op.reason === undefined) op = null; // the "connected" event ({ip, ...})
+      else if (!wifiUp) return; // "disconnected" ({reason}) from a failing connect(): its callback says why
+    }
+    const lost = !!op && typeof op === "object";
+    if (wifiT) clearTimeout(wifiT);
+    wifiT = 0;
+    if (op) {
+      const why: string = lost ? op.reason : op;
+      const w = why === "wrong_password" ? "wrong password"
+        : why === "no_ap_found" ? "network not found"
+        : why === "connect_fail" ? "connection failed"
+        : why === "auth_expire" ? "authentication timed out"
+        : why === "beacon_timeout" ? "access point stopped answering"
+        : why;
+      if (lost) dev("W", "wifi lost: " + w);
+      else dev("W", "wifi " + cfg.ssid + ": " + w + " (" + why + "); retry in " + wifiD + " s");
+      wifiUp = 0;
+      dev("L", 1); // a corrected password in iot.json is used at the next attempt
+      wifiT = setTimeout(dev, (lost ? 1 : wifiD) * 1000, "w");
+      if (!lost) wifiD = Math.min(wifiD * 2, Math.min(60, (cfg.boMax || 60000) / 1000));
+      return;
+    }
+    wifiD = 1;
+    if (wifiUp) return;
+    wifiUp = 1;
+    dev("I", "wifi connected " + require("Wifi").getIP().ip);
+    if (!started && !clkT) dev("c");
+    return;
+  }
   // boot
   try {
     require("TelnetServer").setOptions({ mode: "off" });
@@ -361,19 +363,19 @@ export function dev(op: any, a?: any, b?: any): any {
     return;
   }
   dev("I", "boot " + cfg.thing);
-  set = Storage.readJSON("iot.set", true) || {};
+  set = require("Storage").readJSON("iot.set", true) || {};
   refresh = typeof set.r === "number" ? set.r : cfg.refresh;
   on = set.o === true;
-  ledInit(cfg.ledPin, cfg.ledLow);
-  ledSet(on);
+  led("i", cfg.ledPin, cfg.ledLow);
+  led("s", on);
   shadowDo("i", dev, ((46656 + Math.random() * 1632959) | 0).toString(36)); // 4-character token prefix of this boot
-  jobsDo("i", dev, Storage.readJSON(JOB_FILE, true) || null);
+  jobsDo("i", dev, require("Storage").readJSON("iot.job", true) || null);
   shadowDo("r", { on: on, btnCount: 0, refresh: refresh });
   // button: a press (falling edge, 50 ms debounce, internal pull-up) is a tick() with the event
   pinMode(cfg.btnPin, "input_pullup");
   setWatch(tick, cfg.btnPin, { edge: "falling", repeat: true, debounce: 50 });
-  Wifi.on("disconnected", wifiDone);
-  Wifi.on("connected", wifiDone);
+  require("Wifi").on("disconnected", dev);
+  require("Wifi").on("connected", dev);
   dev("w");
   tick();
 }

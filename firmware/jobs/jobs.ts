@@ -45,10 +45,11 @@ let cur: JobRec | undefined; // execution being handled now
 let doc: any;
 let ver = 0; // expected version of cur
 let running = 0; // handler running
-let sent = ""; // status of the update in flight ("" when none)
-let why = "";
+// (strings start as 0 and get "" from jobsDo("i"): a small integer costs 1 variable, "" costs 2)
+let sent: any = 0; // status of the update in flight ("" when none)
+let why: any = 0;
 let tries = 0;
-let noDoc = ""; // clientToken of a $next/get without document (oversize document)
+let noDoc: any = 0; // clientToken of a $next/get without document (oversize document)
 
 // jobsDo(op, a, b):
 //   "i" (hook, rec)     (re)start with the app's hook and the record read from Storage (or null)
@@ -82,7 +83,7 @@ export function jobsDo(op: string, a?: any, b?: any): any {
     if (!c) return false;
     c.st = a;
     rec = { j: c.j, n: c.n, st: a };
-    return h("s", JOB_FILE, rec);
+    return h("s", "iot.job", rec); // JOB_FILE
   }
   if (op === "s") {
     if (!c) return;
@@ -173,7 +174,7 @@ export function jobsDo(op: string, a?: any, b?: any): any {
 }
 
 // ---- wrappers (tests); unused by the firmware, so not in the bundle
-export function jobsInit(hooks: JobHooks | Hook, r: JobRec | null): void {
+export function jobsInit(hooks: JobHooks, r: JobRec | null): void {
   jobsDo("i", hookOf(hooks), r);
 }
 export function jobsConnected(): void {

@@ -40,10 +40,11 @@ let known: any; // reported values the cloud holds (as far as we know)
 let pend: any; // staged reported changes, latest wins
 let clr: any; // staged desired keys to clear (null), or undefined
 let fly: any; // reported object of the update in flight (for 409/429/5xx re-staging), or undefined
+// (strings start as 0 and get "" from shadowDo("i"): a small integer costs 1 variable, "" costs 2)
 let online = 0;
-export let getTok = ""; // token of the outstanding get ("" when answered; read by the app: no getter function)
-let rbTok = ""; // token of the update that must be accepted before rebooting ("*": the next one)
-let pre = ""; // clientToken prefix of this boot
+export let getTok: any = 0; // token of the outstanding get ("" when answered; read by the app: no getter function)
+let rbTok: any = 0; // token of the update that must be accepted before rebooting ("*": the next one)
+let pre: any = 0; // clientToken prefix of this boot
 let n = 0;
 
 // shadowDo(op, a, b):
@@ -228,7 +229,7 @@ export function hookOf(o: any): Hook {
     return o.log(op, a);
   };
 }
-export function shadowInit(hooks: ShadowHooks | Hook, prefix: string): void {
+export function shadowInit(hooks: ShadowHooks, prefix: string): void {
   shadowDo("i", hookOf(hooks), prefix);
 }
 export function shadowLink(up: boolean): void {

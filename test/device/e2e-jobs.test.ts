@@ -77,6 +77,22 @@ test("a job interrupted by a reboot is not run twice", async () => {
   expect(count(d, "job long-1 blink starting")).toBe(1);
 });
 
+test("Storage full: a job that cannot be tracked is FAILED without running, and not run after a reboot", async () => {
+  const d = await ready("jb-full");
+  await until(() => reported(cloud, "jb-full").uptime !== undefined, "first report");
+  d.storage.write("filler", "x".repeat(Math.max(0, d.storage.getFree() - 40)));
+  const blinks0 = d.led(LED).history.length;
+  await cloud.jobs.createJob({ jobId: "full-1", targets: ["jb-full"], document: { operation: "blink", count: 5 } });
+  await until(() => status("full-1", "jb-full") === "FAILED", "FAILED");
+  expect(cloud.jobs.describeExecution("full-1", "jb-full").statusDetails).toEqual({ reason: "Storage full: cannot track the job" });
+  expect(d.led(LED).history.length).toBe(blinks0); // the handler (blink) never started
+  await d.reboot();
+  await until(() => count(d, "connected to AWS IoT") >= 2, "connected after the reboot");
+  expect(status("full-1", "jb-full")).toBe("FAILED");
+  expect(count(d, "job full-1 blink starting")).toBe(1);
+  d.storage.erase("filler");
+});
+
 test("a job document larger than the device can hold is REJECTED cleanly", async () => {
   const d = await ready("jb-big", { maxPkt: 1024 });
   await cloud.jobs.createJob({ jobId: "big-1", targets: ["jb-big"], document: { operation: "blink", pad: "x".repeat(3000) } });

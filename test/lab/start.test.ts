@@ -27,7 +27,10 @@ test("npm start prints where to look, serves the lab, and stops cleanly on Ctrl-
   child.stderr!.on("data", (c) => (out += c));
   const exited = new Promise<number | null>((r) => child!.on("exit", (code) => r(code)));
 
-  await until(() => out.includes("[dev-1] [I] connected to AWS IoT"), "the board to connect (output so far:\n" + out + ")", 30000);
+  await until(() => out.includes("Ctrl-C stops the lab") && fs.existsSync(path.join(dataDir, "lab.json")), "the banner and the lab file", 30000).catch((e) => {
+    throw new Error(e.message + "; output so far:\n" + out);
+  });
+  expect(out).toMatch(/\[dev-1\] \[I\] /); // the board's console is echoed
   expect(out).toMatch(/1 simulated esp8266 board\(s\) running dist\/firmware\.js against the local AWS IoT Core stand-in/);
   expect(out).toMatch(/web view\s+http:\/\/127\.0\.0\.1:\d+\//);
   expect(out).toMatch(/endpoint\s+ws:\/\/127\.0\.0\.1:\d+\/mqtt/);
