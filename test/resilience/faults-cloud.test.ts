@@ -339,21 +339,31 @@ describe("Storage full", () => {
     expect(d.logs.filter((l) => /storage|flash/i.test(l) && /full|not saved|could not|cannot/i.test(l)).length).toBeGreaterThan(0);
   });
 
-  // Known bug (issue 7, firmware/jobs + firmware/app/device.ts): a failed write of the job record
-  // is logged but the handler starts anyway, so with a full Storage a job interrupted by a reboot is
-  // started again after the boot (the "RUN" record was never saved): the job runs twice. Proposed fix: hooks.save returns
-  // Storage.write's result; when it is false, do not start the handler, send FAILED "Storage full:
-  // cannot track the job" instead. Remove `.failing` once fixed.
-  test.failing("a job interrupted by a reboot is not run twice, even with Storage full", async () => {
+  // The job record must be saved before a job starts, or a reboot mid-job would run it again: with the
+  // Storage full the device refuses to start it and says why, and a reboot does not start it either.
+  test("with Storage full a job is not started (it could run twice after a reboot): FAILED with the reason", async () => {
     const T = "rc-full-job";
     const d = await fullDevice(T);
+    const ledChanges = () => d.led(2).history.length;
+    const before = ledChanges();
     await cloud.jobs.createJob({ jobId: "full-1", targets: [T], document: { operation: "blink", count: 20 } });
-    await d.waitForLog("job full-1 blink starting", 10000);
-    await until(() => (cloud.jobs.describeExecution("full-1", T) || {}).status === "IN_PROGRESS", "IN_PROGRESS");
-    await wait(300); // the handler is running
+    const status = () => (cloud.jobs.describeExecution("full-1", T) || {}).status;
+    await until(() => status() === "FAILED", "full-1 FAILED", 20000);
+    expect(JSON.stringify(cloud.jobs.describeExecution("full-1", T))).toMatch(/Storage full: cannot track the job/);
+    // the device took the job ("starting" is logged when it asks for IN_PROGRESS) but never ran the
+    // handler: a 20-blink job would have toggled the LED 40 times
+    const started = count(d, "job full-1 blink starting");
+    expect(started).toBe(1);
+    await wait(500);
+    expect(ledChanges() - before).toBeLessThan(4);
+    const n = count(d, CONNECTED);
     await d.reboot();
-    await until(() => ["SUCCEEDED", "FAILED"].includes((cloud.jobs.describeExecution("full-1", T) || {}).status), "full-1 finished", 20000);
-    expect(count(d, "job full-1 blink starting")).toBe(1);
+    await connections(d, n + 1);
+    await wait(500);
+    expect(status()).toBe("FAILED");
+    expect(count(d, "job full-1 blink starting")).toBe(started);
+    expect(crashes(d)).toEqual([]);
+    d.storage.erase("filler");
   });
 });
 
