@@ -1,126 +1,13 @@
-// End-to-end harness for the fault matrix and the soak: the firmware bundle (built once per jest
-// worker with buildBundle, the same pipeline as `npm run build`) in the board simulator, against the
-// local AWS IoT stand-in, optionally through the MQTT proxy. Everything on 127.0.0.1, ports 0.
-// Waits are on cloud state and device logs (polling), never fixed sleeps for correctness.
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { buildBundle } from "../../scripts/build";
-import { startCloud, Cloud } from "../../sim/cloud";
-import { startDevice, DeviceHandle, StartOptions } from "../../sim/board";
-import { MqttProxy } from "./mqtt-proxy";
+// Fault-matrix and soak helpers on top of the shared end-to-end harness (test/support/e2e.ts).
+import type { Cloud } from "../../sim/cloud";
+import type { DeviceHandle } from "../../sim/board";
+import { connections, count, CONNECTED, delta, ledLit, reported, stopAll, until } from "../support/e2e";
 
-export const LED = 2; // default ledPin, active low (level 0 = lit)
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "resilience-"));
-let bundle: Promise<string> | null = null;
+export * from "../support/e2e";
 
-export function firmware(): Promise<string> {
-  if (!bundle) {
-    const outfile = path.join(tmp, "firmware.js");
-    bundle = buildBundle({ entry: "firmware/main.ts", outfile, sourcemap: false }).then(() => outfile);
-  }
-  return bundle;
-}
-
-export function dir(name: string): string {
-  return fs.mkdtempSync(path.join(tmp, name + "-"));
-}
-
-export async function cloudUp(opts: Record<string, any> = {}): Promise<Cloud> {
-  return startCloud({ dataDir: dir("cloud"), port: 0, keepAliveMinSeconds: 1, ...opts } as any);
-}
-
-export function hostPort(cloud: Cloud): { host: string; port: number } {
-  const i = cloud.endpoint.lastIndexOf(":");
-  return { host: cloud.endpoint.substr(0, i), port: +cloud.endpoint.substr(i + 1) };
-}
-
-// iot.json for `thing` with short test timings (the optional tuning keys of firmware/config/config.ts).
-export async function deviceConfig(cloud: Cloud, thing: string, extra: Record<string, any> = {}): Promise<Record<string, any>> {
-  const cr = await cloud.createThing(thing);
-  const hp = hostPort(cloud);
-  return {
-    ssid: "lab",
-    pass: "labpass",
-    host: hp.host,
-    port: hp.port,
-    region: cloud.region,
-    akid: cr.accessKeyId,
-    secret: cr.secretAccessKey,
-    thing,
-    refresh: 2,
-    boMin: 100,
-    boMax: 1000,
-    getTo: 2,
-    ...extra,
-  };
-}
-
-const devices: DeviceHandle[] = [];
-export async function boot(config: Record<string, any>, opts: Partial<StartOptions> & { proxy?: MqttProxy } = {}): Promise<DeviceHandle> {
-  const { proxy, ...rest } = opts;
-  const d = await startDevice({
-    board: "esp8266",
-    storageDir: dir("dev"),
-    bundlePath: await firmware(),
-    config,
-    wifi: { ssid: "lab", password: "labpass" },
-    name: config.thing,
-    console: !!process.env.DEVICE_CONSOLE,
-    ...(proxy ? { resolve: () => ({ host: "127.0.0.1", port: proxy.port }) } : {}),
-    ...rest,
-  });
-  devices.push(d);
-  return d;
-}
-
+// Stops every device (and checks, as everywhere, that no log line carried a secret or a signed URL).
 export async function stopDevices(): Promise<void> {
-  while (devices.length) await devices.pop()!.stop();
-}
-
-// Polls cond() until truthy; rejects with `what` (and the last error) on timeout.
-export async function until<T>(cond: () => T | Promise<T>, what: string, ms = 15000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: any;
-  for (;;) {
-    try {
-      const v = await cond();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error("timed out waiting for " + what + (last ? ": " + last.message : ""));
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
-
-export function count(d: DeviceHandle, match: string | RegExp): number {
-  return d.logs.filter((l) => (typeof match === "string" ? l.includes(match) : match.test(l))).length;
-}
-
-export const CONNECTED = "connected to AWS IoT";
-export async function connections(d: DeviceHandle, n: number, ms = 15000): Promise<void> {
-  await until(() => count(d, CONNECTED) >= n, n + " connection(s) of " + d.name, ms);
-}
-
-export function doc(cloud: Cloud, thing: string): any {
-  return cloud.shadows.get(thing) || {};
-}
-export function reported(cloud: Cloud, thing: string): any {
-  const s = doc(cloud, thing);
-  return (s.state && s.state.reported) || {};
-}
-export function desired(cloud: Cloud, thing: string): any {
-  const s = doc(cloud, thing);
-  return (s.state && s.state.desired) || {};
-}
-export function delta(cloud: Cloud, thing: string): any {
-  const s = doc(cloud, thing);
-  return s.state && s.state.delta;
-}
-
-export function ledLit(d: DeviceHandle): boolean {
-  return d.led(LED).level === 0;
+  await stopAll();
 }
 
 // Sets desired {on, refresh} and waits until the reported state matches, the delta is gone and the
