@@ -28,6 +28,11 @@ export function dir(name: string): string {
   return fs.mkdtempSync(path.join(tmp, name + "-"));
 }
 
+// Removes this worker's temp tree (bundle, Storage and cloud data dirs).
+export function cleanup(): void {
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
 export async function cloudUp(opts: Record<string, any> = {}): Promise<Cloud> {
   return startCloud({ dataDir: dir("cloud"), port: 0, keepAliveMinSeconds: 1, ...opts } as any);
 }
