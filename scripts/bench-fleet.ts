@@ -1,9 +1,11 @@
-// npm run bench:fleet -- --devices N [--seconds S] [--board esp8266|esp32] [--changes R] [--data-dir DIR] [--json]
+// npm run bench:fleet -- --devices N [--seconds S] [--board esp8266|esp32] [--changes R] [--data-dir DIR] [--durable] [--json]
 // N simulated boards (dist/firmware.js) against the local AWS IoT stand-in, all in this process, each reporting
 // once a second (refresh = 1). While they run, desired changes ({"on": true|false}) are sent through the
 // stand-in's shadow API (R per second in all, default N/5: each device about every 5 s) and the round trip
 // is timed from the shadow update to the device's reported publish carrying the new value.
 // Prints devices sustained, round trip p50/p95/p99, messages per second, CPU and memory per device.
+// The stand-in runs with durable: false (no fsync per shadow write; the files are still written atomically)
+// unless --durable is given.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
       "data-dir": "string",
       "ramp-batch": "number",
       workers: "number",
+      durable: "boolean",
       json: "boolean",
       help: "boolean",
     }));
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
     throw e;
   }
   if (opts.help) {
-    console.log("npm run bench:fleet -- --devices N [--seconds S (default 30)] [--board esp8266|esp32] [--changes PER_SECOND] [--data-dir DIR] [--ramp-batch K] [--workers W (default 1: boards in W worker threads, the stand-in in the main one; 0: all in one thread)] [--json]");
+    console.log("npm run bench:fleet -- --devices N [--seconds S (default 30)] [--board esp8266|esp32] [--changes PER_SECOND] [--data-dir DIR] [--durable (fsync every shadow write, as the stand-in does by default)] [--ramp-batch K] [--workers W (default 1: boards in W worker threads, the stand-in in the main one; 0: all in one thread)] [--json]");
     return;
   }
   const n: number = opts.devices ?? 10;
@@ -101,12 +104,14 @@ async function main(): Promise<void> {
   say(
     `bench:fleet: ${n} ${board} boards, refresh 1 s, ${f1(changesPerSecond)} desired changes/s, ${seconds} s measured; ` +
       (nWorkers ? `boards in ${nWorkers} worker thread(s), stand-in in the main thread` : "boards and stand-in in one thread") +
-      `; data in ${base}`,
+      `; data in ${base}` +
+      (opts.durable ? " (stand-in fsyncs every write)" : " (stand-in without fsync: durable false)"),
   );
 
   const load0 = os.loadavg()[0];
   const mem0 = process.memoryUsage();
-  const cloud: Cloud = await startCloud({ dataDir: path.join(base, "cloud"), port: 0 });
+  const durable = !!opts.durable;
+  const cloud: Cloud = await startCloud({ dataDir: path.join(base, "cloud"), port: 0, durable });
   const i = cloud.endpoint.lastIndexOf(":");
   const host = cloud.endpoint.slice(0, i);
   const port = Number(cloud.endpoint.slice(i + 1));
@@ -286,6 +291,7 @@ async function main(): Promise<void> {
     cores: os.cpus().length,
     loadAverage: [Math.round(load0 * 10) / 10, Math.round(os.loadavg()[0] * 10) / 10],
     workers: nWorkers,
+    durable: !!opts.durable,
   };
   if (opts.json) console.log(JSON.stringify(result));
   else {

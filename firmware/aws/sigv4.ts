@@ -83,9 +83,8 @@ export function presignJob(c: SignCache, r: SignInput, when: number | string, na
   }
   const t = typeof when == "number" ? amzDate(when) : when;
   if (!/^\d\d\d\d\d\d\d\dT\d\d\d\d\d\dZ$/.test(t)) throw new Error("sigv4: date must be YYYYMMDDTHHMMSSZ, got " + t);
-  // What the closures below keep is kept for the whole presign: derived strings are rebuilt by P
-  // when needed rather than held (each held value costs JS variables).
-  const sc = t.substr(0, 8) + "/" + r.region + "/" + (r.service || "iotdevicegateway") + "/aws4_request"; // credential scope
+  // What the closures below can see is kept for the whole presign: derived strings are rebuilt by
+  // P when needed rather than held (each held value costs JS variables).
   const b = c.b || (c.b = new Int32Array(58));
   let h: Sha | undefined = nat ? undefined : shaKit();
   let i = 0; // state
@@ -99,7 +98,7 @@ export function presignJob(c: SignCache, r: SignInput, when: number | string, na
     return n == 0 ? r.method || "GET"
       : n == 2 ? r.path || "/mqtt"
       : n == 4 ? "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential="
-      : n == 5 ? uriEncode(r.akid + "/" + sc)
+      : n == 5 ? uriEncode(r.akid + "/" + P(17))
       : n == 6 ? "&X-Amz-Date="
       : n == 7 ? t.substr(0, 9)
       : n == 8 ? t.substr(9)
@@ -110,16 +109,13 @@ export function presignJob(c: SignCache, r: SignInput, when: number | string, na
       : n == 13 ? "\n\nhost\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" // + sha256("")
       : n == 14 ? "AWS4-HMAC-SHA256\n"
       : n == 15 ? t
-      : n == 17 ? sc
+      : n == 17 ? t.substr(0, 8) + "/" + r.region + "/" + (r.service || "iotdevicegateway") + "/aws4_request" // credential scope
       : n == 19 ? x
-      : n == 20 ? r.region
-      : n == 21 ? r.service || "iotdevicegateway"
-      : n == 22 ? "aws4_request"
       : "\n";
   }
 
   // Espruino does not hoist functions: this runs after P is defined
-  const pm = c.d === sc && c.a === r.akid && c.m === P(0) + P(2); // canonical prefix cached
+  const pm = c.d === P(17) && c.a === r.akid && c.m === P(0) + P(2); // canonical prefix cached
   if (!pm) c.a = undefined;
 
   return function (): string | undefined {
@@ -150,7 +146,9 @@ export function presignJob(c: SignCache, r: SignInput, when: number | string, na
       x = hex(nat(q));
       q = "";
       for (j = 14; j < 20; j++) q += P(j); // the string to sign
-      x = hex(hm(hm(hm(hm(hm("AWS4" + r.secret, t.substr(0, 8)), P(20)), P(21)), P(22)), q));
+      l = "AWS4" + r.secret;
+      for (j of P(17).split("/")) l = hm(l, j); // the signing key: day, region, service, aws4_request
+      x = hex(hm(l, q));
       q = "";
     } else {
       if (!h) return undefined; // finished already
@@ -167,7 +165,7 @@ export function presignJob(c: SignCache, r: SignInput, when: number | string, na
               h(HMAC_PADS, b, 0, "AWS4" + r.secret);
               c.k = r.secret;
             }
-            if (c.d !== sc) {
+            if (c.d !== P(17)) {
               i = 1;
               c.d = undefined; // being derived
             } else i = 9;
@@ -175,11 +173,11 @@ export function presignJob(c: SignCache, r: SignInput, when: number | string, na
             if (i & 1) {
               j = i == 1 ? 0 : 16;
               h(SHA_START, b, j);
-              h(SHA_FEED, i == 1 ? t.substr(0, 8) : P(19 + (i >> 1)));
+              h(SHA_FEED, P(17).split("/")[i >> 1]); // day, region, service, aws4_request
               h(SHA_END);
               h(HMAC_END, b, j);
             } else h(HMAC_PADS, b, 16);
-            if (i++ == 8) c.d = sc;
+            if (i++ == 8) c.d = P(17);
           }
         } else if (i == 9) {
           // the canonical request: from the cached prefix state, or from the start

@@ -13,18 +13,18 @@ declare const E: { toString(d: ArrayBuffer): string };
 // The board's native SHA-256 (ESP32) as binary string -> 32-byte binary string, else undefined
 // (ESP8266: the TypeScript SHA-256 is used). Give it to signCache() once at boot.
 export function bootHash(): NativeSha | undefined {
-  let c: { SHA256?: (d: string) => ArrayBuffer } | undefined;
+  let f: ((d: string) => ArrayBuffer) | undefined;
   try {
-    c = require("crypto");
+    f = require("crypto").SHA256;
   } catch (e) {
-    c = undefined;
+    // no crypto module at all
   }
-  const f = c && c.SHA256;
-  return f
-    ? function (s: string): string {
-        return E.toString(f(s));
-      }
-    : undefined;
+  return (
+    f &&
+    function (s: string): string {
+      return E.toString(f!(s));
+    }
+  );
 }
 
 // Signs the AWS IoT WebSocket URL for cfg (the device config as is: host, port, region, akid,

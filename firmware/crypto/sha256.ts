@@ -12,10 +12,8 @@
 // block; a derived key (the previous MAC) goes into the pad block as words, the inner digest into
 // the outer hash as words. Pure module: no I/O, no Espruino globals.
 
-// Compression-function calls since load: the figure the bench and tests count.
-export const SHA_STATS = { blocks: 0 };
-
-// Operations of the engine h = shaKit() (plain numbers: the bundler inlines them):
+// Operations of the engine h = shaKit() (plain numbers: the bundler inlines them, so they cost
+// nothing at run time):
 export const SHA_START = 0; // h(SHA_START): start a hash; h(SHA_START, c, o): continue after one
 //                             64-byte block whose chaining value is c[o..o+7] (an HMAC pad)
 export const SHA_LOAD = 1; // h(SHA_LOAD, c, o): continue from a state saved with SHA_SAVE
@@ -32,8 +30,11 @@ export const HMAC_END = 6; // h(HMAC_END, c, o, hex): the outer hash of an HMAC 
 //                            (SHA_START with c, o; SHA_FEED; SHA_END) is done; returns hex if hex.
 //                            A whole MAC of d, as hex: h(SHA_START, c, o); h(SHA_FEED, d);
 //                            h(SHA_END); h(HMAC_END, c, o, 1)
-
 export const SHA_PENDING = 7; // h(SHA_PENDING): the number of bytes pending (0..63)
+
+// Compression-function calls since load: the figure the bench and tests count.
+// (declared after the operations: esbuild inlines constants only up to the first non-constant)
+export const SHA_STATS = { blocks: 0 };
 
 export type Sha = (op: number, c?: any, o?: number, x?: any) => any;
 
@@ -55,6 +56,7 @@ export function shaKit(): Sha {
     );
     for (n = 0; n < 48; n++, j++) K[j >> 2] = (K[j >> 2] << 8) | t.charCodeAt(n);
   }
+  t = 0; // the closures below keep this scope: drop the last piece
 
   // One compression of w[0..15] into s: its own small function, because Espruino looks local
   // names up one by one. Shaped for Espruino, which re-reads the source as it runs: separate while

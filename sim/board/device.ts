@@ -4,6 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as vm from "vm";
+import { performance } from "perf_hooks";
 import { DeviceClock } from "./clock";
 import { PinBank } from "./pins";
 import { Dht11Model, DhtFaults, DhtReading } from "./dht11";
@@ -18,6 +19,10 @@ import type { DeviceHandle, StartOptions } from "./index";
 
 const PRELUDE_SRC = fs.readFileSync(path.join(__dirname, "context", "prelude.js"), "utf8");
 export const BOOT_FILE = ".bootcde";
+// process.memory() called by the firmware reuses the heap estimate for this long (host ms): the walk
+// of the context costs ~1 ms and the firmware asks on every report. handle.memory() is always fresh
+// (and refreshes what process.memory() sees); the cache belongs to one boot, so a reboot starts afresh.
+export const MEMORY_CACHE_MS = 5000;
 
 let macSeq = 0x1a2b00;
 interface Dispatch {
@@ -44,6 +49,9 @@ interface Boot {
   baseline: Baseline | null;
   global: any;
   codeCost: number;
+  /** last heap estimate and when (host ms), for process.memory() from inside the firmware */
+  heapAt: number;
+  heap: number;
 }
 
 export class Device implements DeviceHandle {
@@ -120,7 +128,7 @@ export class Device implements DeviceHandle {
     const pulses = new Set<NodeJS.Timeout>();
     const ctx = vm.createContext({}, { name: `${this.name} boot ${n}`, codeGeneration: { strings: true, wasm: false } });
     const CtxError = vm.runInContext("Error", ctx);
-    const boot: Boot = { n, alive: true, ctx, D: null as any, timers, pulses, net: null as any, baseline: null, global: null, codeCost: 0 };
+    const boot: Boot = { n, alive: true, ctx, D: null as any, timers, pulses, net: null as any, baseline: null, global: null, codeCost: 0, heapAt: -Infinity, heap: 0 };
     const net = new NetModel(
       { event: (sid, ev, arg) => boot.alive && boot.D.sock(sid, ev, arg) },
       this.profile.mss,
@@ -212,7 +220,7 @@ export class Device implements DeviceHandle {
         () => JSON.stringify({ sdkVersion: self.profile.family === "ESP8266" ? "2.2.1(cfd48f3)" : "v3.3", cpuFrequency: 160, freeHeap: Math.max(0, 12000 - net.count * 3000), maxCon: 10, flashMap: "4MB:1024/1024", flashKB: 4096, flashChip: "0xe0 0x4016" }),
         "{}",
       ),
-      memory: guard(() => JSON.stringify(self.memoryOf(boot)), "{}"),
+      memory: guard(() => JSON.stringify(self.memoryOf(boot, MEMORY_CACHE_MS)), "{}"),
       sizeOf: guard((v: any) => estimateVars([v], boot.baseline), 0),
       errorFlags: guard(() => {
         const f = [...self.bank.errorFlags];
@@ -430,8 +438,15 @@ export class Device implements DeviceHandle {
   clock(): number {
     return this.clockModel.nowMs() / 1000;
   }
-  private memoryOf(b: Boot) {
-    const heap = estimateVars([b.global, b.D.internals()], b.baseline);
+  /** maxAgeMs 0: walk the context now (handle.memory(), exact); otherwise reuse an estimate that young. */
+  private memoryOf(b: Boot, maxAgeMs = 0) {
+    const now = performance.now();
+    let heap = b.heap;
+    if (!(maxAgeMs > 0 && now - b.heapAt <= maxAgeMs && now >= b.heapAt)) {
+      heap = estimateVars([b.global, b.D.internals()], b.baseline);
+      b.heap = heap;
+      b.heapAt = now;
+    }
     const sockBuf = Math.ceil(b.net.pendingBytes() / 12);
     const usage = BOOT_VARS + b.codeCost + heap + sockBuf;
     const total = this.profile.variables;

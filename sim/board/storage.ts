@@ -3,6 +3,11 @@
 // Capacity model: every file costs a 32-byte header plus its size rounded up to 4 bytes; erased or
 // rewritten files leave garbage until compact() (or an automatic compact when a write does not
 // fit). A write that still does not fit returns false.
+// Speed: the directory is read once per SimStorage (one per device, kept across reboots) into an
+// in-memory index (file sizes, live and garbage bytes), so list/getFree/stats touch no disk and a
+// write is one fs write (plus one small write of #meta.json when the garbage count changes).
+// Files are only changed through this class; a file added to the directory behind its back
+// (not done by the simulator) would be seen by a new SimStorage, not by a running one.
 import * as fs from "fs";
 import * as path from "path";
 
@@ -29,93 +34,113 @@ function cost(size: number): number {
 }
 
 export class SimStorage {
+  /** encoded file name -> size in bytes (files on disk, '#'-prefixed host files excluded) */
+  private sizes = new Map<string, number>();
+  private live = 0; // sum of cost() of the files
+  private garbage = 0;
   constructor(
     readonly dir: string,
     readonly capacity: number,
   ) {
     fs.mkdirSync(dir, { recursive: true });
+    for (const f of fs.readdirSync(dir)) {
+      if (f === META || f.startsWith("#")) continue;
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(path.join(dir, f));
+      } catch {
+        continue;
+      }
+      if (!st.isFile()) continue;
+      this.sizes.set(f, st.size);
+      this.live += cost(st.size);
+    }
+    try {
+      const m = JSON.parse(fs.readFileSync(path.join(dir, META), "utf8"));
+      this.garbage = typeof m.garbage === "number" && m.garbage > 0 ? m.garbage : 0;
+    } catch {
+      this.garbage = 0;
+    }
   }
   static normName(name: string): string {
     return name.length > MAX_NAME ? name.substr(0, MAX_NAME) : name;
   }
-  private file(name: string): string {
-    return path.join(this.dir, encodeName(SimStorage.normName(name)));
+  private key(name: string): string {
+    return encodeName(SimStorage.normName(name));
   }
-  private meta(): { garbage: number } {
-    try {
-      return JSON.parse(fs.readFileSync(path.join(this.dir, META), "utf8"));
-    } catch {
-      return { garbage: 0 };
+  private setGarbage(g: number): void {
+    if (g === this.garbage) return;
+    this.garbage = g;
+    fs.writeFileSync(path.join(this.dir, META), JSON.stringify({ garbage: g }));
+  }
+  private setSize(key: string, size: number | undefined): void {
+    const old = this.sizes.get(key);
+    if (old !== undefined) this.live -= cost(old);
+    if (size === undefined) this.sizes.delete(key);
+    else {
+      this.sizes.set(key, size);
+      this.live += cost(size);
     }
-  }
-  private setMeta(m: { garbage: number }): void {
-    fs.writeFileSync(path.join(this.dir, META), JSON.stringify(m));
   }
   list(): string[] {
-    return fs
-      .readdirSync(this.dir)
-      .filter((f) => f !== META && !f.startsWith("#"))
-      .map(decodeName)
-      .sort();
+    return [...this.sizes.keys()].map(decodeName).sort();
   }
   read(name: string): string | undefined {
-    const f = this.file(name);
-    if (!fs.existsSync(f)) return undefined;
-    return fs.readFileSync(f).toString("latin1");
-  }
-  private liveBytes(): number {
-    let n = 0;
-    for (const f of fs.readdirSync(this.dir)) {
-      if (f === META || f.startsWith("#")) continue;
-      n += cost(fs.statSync(path.join(this.dir, f)).size);
+    const k = this.key(name);
+    if (!this.sizes.has(k)) return undefined;
+    try {
+      return fs.readFileSync(path.join(this.dir, k)).toString("latin1");
+    } catch {
+      return undefined;
     }
-    return n;
   }
   used(): number {
-    return this.liveBytes() + this.meta().garbage;
+    return this.live + this.garbage;
   }
   getFree(): number {
     return Math.max(0, this.capacity - this.used());
   }
   stats() {
-    const files = this.list();
-    const live = this.liveBytes();
-    const garbage = this.meta().garbage;
     return {
       totalBytes: this.capacity,
-      freeBytes: Math.max(0, this.capacity - live - garbage),
-      fileBytes: live,
-      fileCount: files.length,
-      trashBytes: garbage,
-      trashCount: garbage ? 1 : 0,
+      freeBytes: Math.max(0, this.capacity - this.live - this.garbage),
+      fileBytes: this.live,
+      fileCount: this.sizes.size,
+      trashBytes: this.garbage,
+      trashCount: this.garbage ? 1 : 0,
     };
   }
   compact(): void {
-    this.setMeta({ garbage: 0 });
+    this.garbage = -1; // force the meta file to be written even if it was already 0 in memory
+    this.setGarbage(0);
   }
   erase(name: string): void {
-    const f = this.file(name);
-    if (!fs.existsSync(f)) return;
-    const size = fs.statSync(f).size;
-    fs.unlinkSync(f);
-    const m = this.meta();
-    m.garbage += cost(size);
-    this.setMeta(m);
+    const k = this.key(name);
+    const size = this.sizes.get(k);
+    if (size === undefined) return;
+    fs.rmSync(path.join(this.dir, k), { force: true });
+    this.setSize(k, undefined);
+    this.setGarbage(this.garbage + cost(size));
   }
   eraseAll(): void {
     for (const f of fs.readdirSync(this.dir)) fs.unlinkSync(path.join(this.dir, f));
+    this.sizes.clear();
+    this.live = 0;
+    this.garbage = 0;
   }
   /** Returns true/false like Storage.write, or an error message (string) that the caller throws. */
   write(name: string, data: string, offset = -1, size = -1): boolean | string {
     name = SimStorage.normName(name);
     if (!name.length) return "Invalid filename";
-    const f = this.file(name);
-    const exists = fs.existsSync(f);
+    const k = encodeName(name);
+    const f = path.join(this.dir, k);
+    const curSize = this.sizes.get(k);
+    const exists = curSize !== undefined;
     if (offset > 0 || (offset === 0 && size < 0 && exists)) {
       // Writing part of an existing file: only into bytes still erased (0xFF) or identical.
       if (!exists) return "Can't write to a file at an offset when it doesn't exist";
+      if (offset + data.length > curSize) return "Too much data for file size";
       const cur = fs.readFileSync(f);
-      if (offset + data.length > cur.length) return "Too much data for file size";
       for (let i = 0; i < data.length; i++) {
         const b = data.charCodeAt(i) & 255;
         const old = cur[offset + i];
@@ -126,23 +151,23 @@ export class SimStorage {
       return true;
     }
     const total = offset === 0 && size > data.length ? size : data.length;
-    const oldCost = exists ? cost(fs.statSync(f).size) : 0;
-    const m = this.meta();
-    const live = this.liveBytes();
-    let need = live + m.garbage + cost(total);
+    const oldCost = exists ? cost(curSize) : 0;
+    let garbage = this.garbage;
+    let need = this.live + garbage + cost(total);
     if (need > this.capacity) {
       // Espruino compacts automatically when a write does not fit, then tries again.
-      m.garbage = 0;
-      need = live - oldCost + cost(total);
+      garbage = 0;
+      need = this.live - oldCost + cost(total);
       if (need > this.capacity) {
-        this.setMeta(m);
+        this.setGarbage(garbage);
         return false;
       }
-    } else if (exists) m.garbage += oldCost;
+    } else if (exists) garbage += oldCost;
     const buf = Buffer.alloc(total, 0xff);
     buf.write(data, 0, "latin1");
     fs.writeFileSync(f, buf);
-    this.setMeta(m);
+    this.setSize(k, total);
+    this.setGarbage(garbage);
     return true;
   }
 }

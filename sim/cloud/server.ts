@@ -89,7 +89,7 @@ class LocalCloud extends EventEmitter implements Cloud {
   }
 
   private async bootInner(): Promise<void> {
-    this.store = new JsonStore(this.o.dataDir);
+    this.store = new JsonStore(this.o.dataDir, { durable: this.o.durable !== false });
     this.registry = new Registry(this.store, this.region, this.now);
     this.admin = this.registry.admin;
     for (const t of this.o.things || []) this.registry.createThing(t);

@@ -1,6 +1,9 @@
 /**
  * Persistence: one JSON file per record under dataDir, written atomically (write to a temporary file, fsync,
- * rename). Writes to the same key are serialized and coalesced (the latest value wins).
+ * rename). Writes to the same key are serialized and coalesced (the latest value wins): while one write of a
+ * record is on its way, later values wait and only the newest is written next.
+ * Options: durable (default true) fsyncs each file before the rename; durable false skips the fsync (still atomic
+ * for readers and process crashes, not for a machine crash). Directories already made are remembered.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -14,8 +17,11 @@ interface Slot { writing: boolean; pending: string | null | undefined; waiters: 
 export class JsonStore {
   private slots = new Map<string, Slot>();
   private seq = 0;
-  constructor(readonly dir: string) {
+  private dirs = new Set<string>(); // directories known to exist
+  readonly durable: boolean;
+  constructor(readonly dir: string, opts: { durable?: boolean } = {}) {
     fs.mkdirSync(dir, { recursive: true });
+    this.durable = opts.durable !== false;
   }
 
   fileFor(collection: string, key: string): string {
@@ -86,11 +92,19 @@ export class JsonStore {
         if (data === null) {
           await fs.promises.rm(file, { force: true });
         } else {
-          await fs.promises.mkdir(path.dirname(file), { recursive: true });
-          const tmp = file + ".tmp" + process.pid + "." + this.seq++;
-          const fh = await fs.promises.open(tmp, "w", 0o600);
-          try { await fh.writeFile(data); await fh.sync(); } finally { await fh.close(); }
-          await fs.promises.rename(tmp, file);
+          const dir = path.dirname(file);
+          if (!this.dirs.has(dir)) {
+            await fs.promises.mkdir(dir, { recursive: true });
+            this.dirs.add(dir);
+          }
+          try {
+            await this.writeAtomic(file, data);
+          } catch (e) {
+            // the directory was removed behind our back (a test wiping data): make it again and retry once
+            if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+            await fs.promises.mkdir(dir, { recursive: true });
+            await this.writeAtomic(file, data);
+          }
         }
         waiters.forEach((w) => w.resolve());
       } catch (e) {
@@ -100,6 +114,17 @@ export class JsonStore {
     slot.writing = false;
     this.slots.delete(file);
     slot.waiters.forEach((w) => w.resolve());
+  }
+
+  private async writeAtomic(file: string, data: string): Promise<void> {
+    const tmp = file + ".tmp" + process.pid + "." + this.seq++;
+    if (this.durable) {
+      const fh = await fs.promises.open(tmp, "w", 0o600);
+      try { await fh.writeFile(data); await fh.sync(); } finally { await fh.close(); }
+    } else {
+      await fs.promises.writeFile(tmp, data, { mode: 0o600 });
+    }
+    await fs.promises.rename(tmp, file);
   }
 
   /** Resolves when every write started so far is on disk. */

@@ -38,6 +38,9 @@ export interface CloudOptions {
   minuteMs?: number;
   /** artificial shadow processing latency, ms (tests of the in-flight limit), default 0 */
   shadowLatencyMs?: number;
+  /** fsync every record before it counts as stored (and before the accepted reply), default true; false
+   * keeps the atomic rename but skips fsync: a machine crash may lose the last updates (benchmarks, the lab) */
+  durable?: boolean;
   /** extra log sink (also emitted as the "log" event) */
   log?: (line: string) => void;
 }

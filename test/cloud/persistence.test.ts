@@ -41,6 +41,22 @@ describe("persistence and transports", () => {
     await again.stop();
   });
 
+  test("durable: false (no fsync) still stores shadow updates atomically; the last of rapid updates is what a restart reads", async () => {
+    const dir = tempDir();
+    const cloud = await startCloud({ dataDir: dir, port: 0, durable: false, things: ["fast1"] });
+    const updates: Promise<unknown>[] = [];
+    for (let i = 1; i <= 20; i++) updates.push(cloud.shadows.update("fast1", { state: { reported: { n: i } } }));
+    await Promise.all(updates);
+    expect(cloud.shadows.get("fast1")!.version).toBe(20);
+    await cloud.stop();
+    const shadowFiles = fs.readdirSync(path.join(dir, "shadows"));
+    expect(shadowFiles.every((f) => f.endsWith(".json"))).toBe(true); // no temporary files left behind
+    const again = await startCloud({ dataDir: dir, port: 0 });
+    expect(again.shadows.get("fast1")!.version).toBe(20);
+    expect(again.shadows.get("fast1")!.state.reported).toEqual({ n: 20 });
+    await again.stop();
+  });
+
   test("a damaged data directory gives a clear error and loses nothing", async () => {
     const { cloud, dir } = await newCloud({ things: ["d1"] });
     await cloud.shadows.update("d1", { state: { reported: { a: 1 } } });

@@ -64,6 +64,23 @@ describe("lifecycle", () => {
     expect(b.memory().total).toBe(8000);
   });
 
+  test("process.memory() inside the firmware reuses a recent estimate; handle.memory() is always fresh and refreshes it", async () => {
+    const d = await boot({ fixture: "leaky" });
+    await d.waitForLog("leaky ready");
+    const before = d.eval(`process.memory()`).usage;
+    d.eval(`grow(50)`);
+    // within the cache span the firmware sees the estimate from before the growth
+    expect(d.eval(`process.memory()`).usage).toBe(before);
+    const fresh = d.memory();
+    expect(fresh.usage - before).toBeGreaterThan(50 * 5);
+    // handle.memory() refreshed the cached value
+    expect(d.eval(`process.memory()`).usage).toBe(fresh.usage);
+    // a reboot starts without a cached value
+    await d.reboot();
+    await d.waitForLog("leaky ready");
+    expect(Math.abs(d.eval(`process.memory()`).usage - d.memory().usage)).toBeLessThan(20);
+  });
+
   test("E.getSizeOf prices a value like Espruino roughly would", async () => {
     const d = await boot();
     const r = d.eval(`[E.getSizeOf({ a: 1, b: "x" }), E.getSizeOf([1, 2, 3, 4]), E.getSizeOf(new Uint8Array(120))]`);

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import { boot, stopAll, storageDir } from "./helpers";
 import { CONFIG_FILE } from "../../firmware/config/config";
 import { PROFILES } from "../../sim/board";
+import { SimStorage } from "../../sim/board/storage";
 
 afterEach(stopAll);
 
@@ -92,5 +93,31 @@ describe("Storage", () => {
     d.storage.write("from-test", "hello");
     expect(d.eval(`require("Storage").read("from-test")`)).toBe("hello");
     expect(fs.readdirSync(dir)).toContain("from-test");
+  });
+  test("the in-memory index (files, sizes, garbage) matches what a fresh SimStorage reads back from the directory", () => {
+    const dir = storageDir("index");
+    const cap = 4096;
+    const a = new SimStorage(dir, cap);
+    expect(a.write("one", "x".repeat(100))).toBe(true);
+    expect(a.write("two", "y".repeat(10))).toBe(true);
+    expect(a.write("one", "z".repeat(50))).toBe(true); // the old 100 bytes become garbage
+    a.erase("two"); // and so do these
+    expect(a.write("pre", "AB", 0, 8)).toBe(true);
+    expect(a.write("pre", "CD", 2)).toBe(true);
+    const s1 = a.stats();
+    expect(s1).toMatchObject({ fileCount: 2, fileBytes: 32 + 52 + 32 + 8, trashBytes: 32 + 100 + 32 + 12 });
+    const b = new SimStorage(dir, cap);
+    expect(b.stats()).toEqual(s1);
+    expect(b.list()).toEqual(["one", "pre"]);
+    expect(b.read("pre")).toBe("ABCD\xff\xff\xff\xff");
+    // a write that only fits after compaction compacts, and the new instance sees the compaction too
+    expect(b.write("big", "q".repeat(cap - 32 * 3 - 52 - 8 - 100))).toBe(true);
+    expect(b.stats().trashBytes).toBe(0);
+    expect(new SimStorage(dir, cap).stats()).toEqual(b.stats());
+    expect(b.write("toobig", "q".repeat(cap))).toBe(false);
+    expect(b.list()).toEqual(["big", "one", "pre"]);
+    b.eraseAll();
+    expect(b.list()).toEqual([]);
+    expect(new SimStorage(dir, cap).stats()).toMatchObject({ fileCount: 0, fileBytes: 0, trashBytes: 0, freeBytes: cap });
   });
 });
