@@ -10,8 +10,8 @@ import { getTok, shadowDo } from "../shadow/shadow";
 import { jobsDo } from "../jobs/jobs";
 import { MqttSession } from "../mqtt/session";
 import { createMqttClient } from "../mqtt/client";
-import { amzDate, mqttRequest, presignAsync, signCache, SignCache } from "../aws/sigv4";
-import { bootHash, defer } from "../crypto/select";
+import { amzDate, signCache, SignCache } from "../aws/sigv4";
+import { bootHash, signUrl } from "../crypto/select";
 import { parseHttpDate } from "./time";
 import { led } from "../io/led";
 import { dhtRead } from "../sensors/dht11";
@@ -105,8 +105,7 @@ export function dev(op: any, a?: any, b?: any): any {
       dev("E", "credentials expired at " + amzDate(cfg.tokenExp) + "; write new ones to iot.json");
       return op("credentials expired");
     }
-    const q = mqttRequest(cfg);
-    return presignAsync(sc, q, getTime() + corr, defer, (e, path) => op(e ? e.message : null, e ? undefined : "wss://" + q.host + path));
+    return signUrl(sc, cfg, getTime() + corr, op);
   }
   if (op === "p") {
     if (mq.connected()) mq.publish(P + a, JSON.stringify(b), 0);
