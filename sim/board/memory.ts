@@ -8,6 +8,16 @@
 // module scope, for example) is NOT counted; only what hangs off globals, timers, watches,
 // sockets and listeners is.
 
+
+// A property's descriptor, or undefined when reading it throws (exotic host objects).
+function ownDescriptor(o: object, k: string | symbol): PropertyDescriptor | undefined {
+  try {
+    return Object.getOwnPropertyDescriptor(o, k);
+  } catch {
+    return undefined;
+  }
+}
+
 export const BOOT_VARS = 50;
 
 export class Baseline {
@@ -38,12 +48,7 @@ export function snapshotBaseline(roots: any[]): Baseline {
       /* ignore */
     }
     for (const k of names) {
-      let d: PropertyDescriptor | undefined;
-      try {
-        d = Object.getOwnPropertyDescriptor(o, k);
-      } catch {
-        d = undefined;
-      }
+      const d = ownDescriptor(o, k);
       if (!d) continue;
       if (isObj(d.value)) stack.push(d.value);
       if (d.get) stack.push(d.get);
@@ -102,12 +107,7 @@ export function estimateVars(roots: any[], baseline: Baseline | null): number {
     for (const k of names) {
       if (isFn && (k === "length" || k === "name" || k === "arguments" || k === "caller")) continue;
       if (k === "length" && Array.isArray(o)) continue;
-      let d: PropertyDescriptor | undefined;
-      try {
-        d = Object.getOwnPropertyDescriptor(o, k);
-      } catch {
-        d = undefined;
-      }
+      const d = ownDescriptor(o, k);
       if (!d) continue;
       const known = base ? base.has(k) : false;
       if (isFn && k === "prototype") {
