@@ -1,15 +1,10 @@
 // End to end: network and credential faults, each logged in plain words and recovered from alone.
 import { startCloud, Cloud } from "../../sim/cloud";
-import { boot, cloudUp, count, deviceConfig, dir, firmware, reported, stopAll, until } from "./harness";
+import { boot, count, deviceConfig, dir, reported, sharedCloud, stopAll, until } from "./harness";
 
 jest.setTimeout(60000);
 let cloud: Cloud;
-beforeAll(async () => {
-  await firmware();
-  cloud = await cloudUp();
-});
-afterEach(() => stopAll());
-afterAll(() => stopAll(cloud));
+sharedCloud((c) => (cloud = c));
 
 test("wrong WiFi password: logged, retried with backoff, a corrected iot.json is picked up", async () => {
   const good = await deviceConfig(cloud, "ft-wifi");

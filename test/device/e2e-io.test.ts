@@ -1,15 +1,10 @@
 // End to end: DHT11 readings and errors, the button, and a missing configuration.
 import { Cloud } from "../../sim/cloud";
-import { BTN, LED, boot, cloudUp, deviceConfig, firmware, reported, stopAll, until, watchPublishes } from "./harness";
+import { boot, BTN, deviceConfig, LED, reported, sharedCloud, until, watchPublishes } from "./harness";
 
 jest.setTimeout(60000);
 let cloud: Cloud;
-beforeAll(async () => {
-  await firmware();
-  cloud = await cloudUp();
-});
-afterEach(() => stopAll());
-afterAll(() => stopAll(cloud));
+sharedCloud((c) => (cloud = c));
 
 test("DHT11 values are reported; a checksum error gives null values and an error, then recovers", async () => {
   const d = await boot(await deviceConfig(cloud, "io-dht", { refresh: 1 }), { dht: { temperature: 24.5, humidity: 61 } });

@@ -1,15 +1,10 @@
 // End to end: AWS IoT Jobs executed by the firmware in the simulator against the stand-in.
 import { Cloud } from "../../sim/cloud";
-import { LED, boot, cloudUp, count, deviceConfig, firmware, reported, stopAll, until, watchPublishes } from "./harness";
+import { boot, count, deviceConfig, LED, reported, sharedCloud, until, watchPublishes } from "./harness";
 
 jest.setTimeout(60000);
 let cloud: Cloud;
-beforeAll(async () => {
-  await firmware();
-  cloud = await cloudUp();
-});
-afterEach(() => stopAll());
-afterAll(() => stopAll(cloud));
+sharedCloud((c) => (cloud = c));
 
 const status = (jobId: string, thing: string) => (cloud.jobs.describeExecution(jobId, thing) || {}).status;
 const statuses = (w: { list: any[] }) => w.list.map((p) => p.msg.status);

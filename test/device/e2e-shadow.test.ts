@@ -1,15 +1,10 @@
 // End to end: Device Shadow behaviour of the firmware in the simulator against the stand-in.
 import { Cloud } from "../../sim/cloud";
-import { boot, cloudUp, count, delta, desired, deviceConfig, firmware, ledLit, reported, stopAll, until, watchPublishes } from "./harness";
+import { boot, count, delta, desired, deviceConfig, ledLit, reported, sharedCloud, until, watchPublishes } from "./harness";
 
 jest.setTimeout(60000);
 let cloud: Cloud;
-beforeAll(async () => {
-  await firmware();
-  cloud = await cloudUp({ shuffleShadowResponses: true }); // update/accepted and update/delta in either order
-});
-afterEach(() => stopAll());
-afterAll(() => stopAll(cloud));
+sharedCloud((c) => (cloud = c), { shuffleShadowResponses: true }); // update/accepted and update/delta in either order
 
 test("boots to a first shadow report with sensor values; telnet is off", async () => {
   const d = await boot(await deviceConfig(cloud, "sh-boot"));

@@ -1,14 +1,7 @@
 // The device client (createMqttClient) end to end over a fake socket module and jest's fake
 // timers: URL re-signed per attempt, one timer at most, and nothing grows over 2000 reconnects
 // (the session alone is cycled 5000 times in session.test.ts).
-jest.mock("crypto", () => {
-  const real = jest.requireActual("crypto");
-  const SHA1 = (s: string) => {
-    const b = real.createHash("sha1").update(Buffer.from(s, "latin1")).digest();
-    return b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
-  };
-  return { ...real, SHA1 };
-});
+jest.mock("crypto", () => require("../support/espruino-crypto").espruinoCrypto());
 import { createHash } from "crypto";
 import { EventEmitter } from "events";
 import { createMqttClient } from "../../firmware/mqtt/client";

@@ -11,16 +11,7 @@ import { buildBundle } from "../../scripts/build";
 import { checkSource } from "../../scripts/bundle-guard";
 import { presignMqttUrl, SignCache } from "../../firmware/aws/sigv4";
 import { startDevice } from "../../sim/board";
-
-const CFG = {
-  host: "a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com",
-  port: 8443,
-  region: "eu-west-1",
-  akid: "AKIAIOSFODNN7EXAMPLE",
-  secret: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-  token: "FwoGZXIvYXdzEJr//////////wEaDH+test/token==",
-  expires: 86400,
-};
+import { CFG } from "../fixtures/sigv4/presign-config";
 
 function runInBareContext(code: string, ticks = 100): string[] {
   const lines: string[] = [];

@@ -104,6 +104,20 @@ export async function stopAll(...clouds: (Cloud | undefined)[]): Promise<void> {
   if (leaks.length) throw new Error("secret or signed URL in the device log:\n" + leaks.join("\n"));
 }
 
+// Jest lifecycle of a suite sharing one stand-in: builds the firmware and starts the stand-in before
+// the suite (handing it to `use`), stops the suite's devices after each test (with the secret check
+// of stopAll), and the stand-in at the end.
+export function sharedCloud(use: (cloud: Cloud) => void, opts: Record<string, any> = {}): void {
+  let cloud: Cloud | undefined;
+  beforeAll(async () => {
+    await firmware();
+    cloud = await cloudUp(opts);
+    use(cloud);
+  });
+  afterEach(() => stopAll());
+  afterAll(() => stopAll(cloud));
+}
+
 // Polls cond() until it returns a truthy value; rejects with `what` (and the last error) on timeout.
 export async function until<T>(cond: () => T | Promise<T>, what: string, ms = 15000): Promise<T> {
   const end = Date.now() + ms;

@@ -1,13 +1,5 @@
 // Opening handshake (pure parts) and the socket adapter over a fake socket module.
-jest.mock("crypto", () => {
-  const real = jest.requireActual("crypto");
-  // Espruino's crypto.SHA1: binary string in, ArrayBuffer out
-  const SHA1 = (s: string) => {
-    const b = real.createHash("sha1").update(Buffer.from(s, "latin1")).digest();
-    return b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
-  };
-  return { ...real, SHA1 };
-});
+jest.mock("crypto", () => require("../support/espruino-crypto").espruinoCrypto());
 import { createHash } from "crypto";
 import { EventEmitter } from "events";
 import { WS_GUID, wsCheckHead, wsParseHead, wsParseUrl, wsRequest } from "../../firmware/ws/handshake";
