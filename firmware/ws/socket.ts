@@ -4,13 +4,13 @@
 // an old link are recognised and ignored: sink.onUp(link), sink.onData(link, binaryString),
 // sink.onDown(link, reason, httpError?). onDown is called at most once; close() never calls it.
 //
-// Memory diet: few methods, the frame decoder's state on the link itself (wsFeed), and no
-// closures per socket: one shared handler serves the socket's connect, data, error and close events
-// (it finds its link through the socket: Espruino calls socket callbacks with `this` = the
-// socket). The upgrade request waits in `buf` until the socket connects.
+// Memory diet: one method (open, write and close are the same function), seven properties, the
+// frame decoder's state on the link itself, and no closures: one module-level function, ev, serves
+// the socket's data, error and close events (it finds its link in the socket's L: Espruino calls
+// socket callbacks with `this` = the socket) and is also the URL provider's callback.
 
-import { WS_BINARY, WS_CLOSE, WS_PING, wsFeed, wsFrame } from "./frame";
-import { WsHead, wsHead, wsParseUrl } from "./handshake";
+import { wsFrame } from "./frame";
+import { wsUpgrade } from "./handshake";
 
 export interface WsSink {
   onUp(link: any): void;
@@ -30,158 +30,129 @@ export interface WsOptions {
   tls?: boolean; // open the TCP connection with require("tls")
   relayHost?: string; // TCP target when it differs from the URL's host (the Host header stays the URL's)
   relayPort?: number;
-  maxFrame?: number; // largest incoming frame accepted (default 1 MB; data is streamed, not buffered)
   net?: any; // socket module to use instead of require("net"/"tls") (tests, custom transports)
   // URL provider, called once per connection attempt (the app re-signs each time)
   open?: (cb: (err: any, url?: string) => void) => void;
 }
 
-// Limits (literals in the code: module-level constants would hold variables on the device):
-// 2048 response head bytes kept while waiting for the blank line, 512 error body bytes kept.
+// The link waiting for its URL (the session opens one link at a time; an answer for a link that
+// was closed meanwhile finds it dead, or finds no link waiting).
+let P: any;
 
-declare var btoa: (s: string) => string;
-
-// The socket's events, `this` = the socket: connect (Espruino passes the socket, Node nothing),
-// data (a string), error ({message}) and close (hadError: a boolean, as Espruino passes it).
-function sockEv(this: any, x: any): void {
-  const l: WsLink = this.L;
-  if (!l || l.sock !== this) return;
-  if (typeof x == "string") l.data(x);
-  else if (x === undefined || x === this) {
-    // connected: send the upgrade request
-    if (l.st == 1) this.write(l.buf);
-    l.buf = "";
-  } else l.close(typeof x == "object" ? "socket error: " + (x.message || x) : "socket closed");
+// As a socket callback (this = the socket): data (a binary string), error ({message}) and close
+// (a boolean). Called plainly: the URL provider's answer (err, url) for link P.
+function ev(this: any, x?: any, u?: string): void {
+  let l: any = this && this.L;
+  let t: any;
+  if (!l) {
+    l = P;
+    P = 0;
+    if (!l || l.t != 1) return;
+    if (x || !u) return l.write("ws: no URL (" + x + ")", 0);
+    const o = l.o;
+    const r = wsUpgrade(u);
+    if (typeof r == "string") return l.write(r, 0);
+    l.t = 2;
+    l.b = "";
+    l.h = btoa(String.fromCharCode.apply(0, new Uint8Array(require("crypto").SHA1(r.k + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")) as any));
+    try {
+      const s = (l.c = (o.net || require(o.tls ? "tls" : "net")).connect({ host: o.relayHost || r.h, port: o.relayPort || r.p }));
+      s.L = l;
+      s.on("data", ev);
+      s.on("error", ev);
+      s.on("close", ev);
+      s.write(r.r); // the upgrade request (Espruino sends what is written while connecting once connected)
+    } catch (e) {
+      l.write("ws: no socket (" + e + ")", 0);
+    }
+    return;
+  }
+  t = l.t;
+  if (t > 4) return;
+  // an error, or the end (which completes a refusal's body)
+  if (typeof x != "string") return l.write(t > 3 ? l.h : x && x.message ? "socket error: " + x.message : "socket closed", 0);
+  if (t == 2) {
+    // the upgrade answer (head bounded to 2 KB)
+    const r = wsUpgrade((l.b += x), l.h);
+    if (!r) {
+      if (l.b.length > 2048) l.write("ws: upgrade answer too long", 0);
+      return;
+    }
+    l.b = "";
+    x = r.body;
+    if (!r.msg) {
+      l.t = 3;
+      l.h = 0;
+      l.s.onUp(l);
+    } else if (r.status < 200) return l.write(r.msg, 0);
+    else {
+      l.t = 4;
+      l.h = r;
+      l.n = r.c;
+      r.body = "";
+      delete r.c;
+    }
+    t = l.t;
+  }
+  if (t == 3) {
+    const e = wsFrame(l, x);
+    if (e) l.write(e, 0);
+  }
+  if (t == 4) {
+    // a refused upgrade's body, bounded to 512 bytes
+    const h = l.h;
+    h.body = (h.body + x).substr(0, 512);
+    if (h.body.length >= l.n) l.write(h, 0);
+  }
 }
 
 export class WsLink {
+  declare s: WsSink;
+  declare o: WsOptions;
+  // t: 1 waiting for the URL, 2 upgrading, 3 open, 4 reading a refusal's body, 5 closed;
+  // c: the socket; b: the answer head so far, then frame bytes (frame.ts);
+  // h: the expected Sec-WebSocket-Accept, then the fragment flag (frame.ts) or the refusal; n: see frame.ts
+  declare t: number;
+  declare c: any;
+  declare b: string;
+  declare h: any;
+  declare n: number;
   declare open: () => void;
-  sink: WsSink;
-  o: WsOptions;
-  sock: any;
-  st: number; // 0 idle, 1 connecting/handshake, 2 open, 3 error body, 4 dead
-  buf: string; // the upgrade request until connected, the response head so far (bounded), the error body
-  hd: any; // the expected Sec-WebSocket-Accept until the head arrives, then a refused upgrade's head
-  // frame decoder state (wsFeed)
-  max: number;
-  ws: number;
-  hb: string;
-  ctl: string;
-  constructor(sink: WsSink, o: WsOptions) {
-    this.sink = sink;
+  declare close: () => void;
+  constructor(s: WsSink, o: WsOptions) {
+    this.s = s;
     this.o = o;
-    this.sock = this.hd = null;
-    this.st = this.ws = 0;
-    this.buf = this.hb = this.ctl = "";
-    this.max = o.maxFrame || 1048576;
   }
-  // data(d): bytes from the socket; data(d, op): a decoded frame (from wsFeed); data() (= open()):
-  // asks o.open for a fresh URL, then opens the socket and sends the upgrade (unless close() came first).
-  data(d?: string, op?: number): void {
-    const st = this.st;
-    if (d === undefined) {
-      const self = this;
+  // write(d): sends d (a binary string) in a masked binary frame when open; write(d, op): a frame
+  // of type op. open() (= write() on a new link): asks o.open for a fresh URL, then connects and
+  // upgrades. close() (= write() afterwards): closes without a report (a close frame first when
+  // open). write(reason or refusal, 0): the link failed: closes it and reports the end once.
+  write(a?: any, b?: any): void {
+    const l = this;
+    const t = l.t;
+    if (b !== 0 && a != null) {
+      if (t != 3) return;
       try {
-        this.o.open!(function (err: any, url?: string) {
-          if (self.st) return; // closed meanwhile, or answered twice
-          if (err || !url) return self.close("could not get a signed URL: " + (err || "no URL"));
-          let k = "";
-          for (let i = 0; i < 16; i++) k += String.fromCharCode((Math.random() * 256) | 0);
-          k = btoa(k);
-          const u = wsParseUrl(url, k);
-          if (typeof u == "string") return self.close(u);
-          const o = self.o;
-          let s: any;
-          try {
-            s = (o.net || require(o.tls ? "tls" : "net")).connect({ host: o.relayHost || u.name, port: o.relayPort || u.port }, sockEv);
-          } catch (e) {
-            return self.close("could not open a socket: " + e);
-          }
-          const h = new Uint8Array(require("crypto").SHA1(k + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11") /* WS_GUID */);
-          k = "";
-          for (let i = 0; i < h.length; i++) k += String.fromCharCode(h[i]);
-          self.hd = btoa(k);
-          self.st = 1;
-          self.sock = s;
-          s.L = self;
-          s.on("data", sockEv);
-          s.on("error", sockEv);
-          s.on("close", sockEv);
-          self.buf = u.req!;
-        });
+        l.c.write(wsFrame(b || 2, a));
       } catch (e) {
-        this.close("the URL provider threw: " + e);
+        l.write("ws: can't send: " + ((e as any).message || e), 0);
       }
-      return;
-    }
-    if (op === WS_BINARY) return this.sink.onData(this, d);
-    if (op === WS_PING) return this.write(d, 0xa);
-    if (op === WS_CLOSE) {
-      this.write(d.substr(0, 2), WS_CLOSE);
-      return this.close("the server closed the WebSocket (code " + (d.length >= 2 ? (d.charCodeAt(0) << 8) | d.charCodeAt(1) : 1005) + (d.length > 2 ? " " + d.substr(2) : "") + ")");
-    }
-    if (op !== undefined) return; // pong
-    if (st == 2) {
-      const e = wsFeed(this, d);
-      if (e) this.close(e);
-    } else if (st == 1) {
-      this.buf += d;
-      const h = wsHead(this.buf, this.hd);
-      if (!h) {
-        if (this.buf.length > 2048) this.close("WebSocket upgrade answer head is longer than " + 2048 + " bytes");
-        return;
-      }
-      const rest = this.buf.substr(h.len);
-      this.buf = "";
-      if (h.err) {
-        if (h.status == 101 || !h.status) return this.close(h.err);
-        this.hd = h;
-        this.st = 3;
-        return this.data(rest);
-      }
-      this.st = 2;
-      this.sink.onUp(this);
-      if (rest.length && this.st == 2) this.data(rest);
-    } else if (st == 3) {
-      // a bounded error body after a refused upgrade
-      const h: WsHead = this.hd;
-      this.buf = (this.buf + d).substr(0, 512);
-      if (h.clen >= 0 && this.buf.length >= Math.min(h.clen, 512)) this.close("");
-    }
-  }
-  // Transport interface for the session: one MQTT packet per binary frame (op: other frame types).
-  write(d: string, op?: number): void {
-    if (this.st != 2) return;
-    let k = "";
-    for (let i = 0; i < 4; i++) k += String.fromCharCode((Math.random() * 256) | 0);
-    try {
-      this.sock.write(wsFrame(op || WS_BINARY, d, k));
-    } catch (e) {
-      this.close("could not send: " + ((e && (e as any).message) || e));
-    }
-  }
-  // close(): closes the link without a report (a close frame first when open). close(reason): the
-  // link failed: closes it and reports the end once (reason "": the refused upgrade's body is complete).
-  close(reason?: string): void {
-    const s = this.sock;
-    const h = this.hd;
-    const body = this.buf;
-    const was = this.st;
-    if (was == 4) return;
-    if (reason === undefined) this.write("\x03\xe8", WS_CLOSE);
-    this.st = 4;
-    this.sock = this.hd = null;
-    this.buf = "";
-    if (s) {
+    } else if (!t) {
+      l.t = 1;
+      P = l;
       try {
-        s.end();
+        l.o.open!(ev);
+      } catch (e) {
+        (ev as any)(e);
+      }
+    } else if (t < 5) {
+      if (a == null) l.write("\x03\xe8", 8);
+      l.t = 5;
+      try {
+        l.c.end();
       } catch (e) {}
+      if (a != null) l.s.onDown(l, a.msg || a, a.msg && a);
     }
-    if (reason === undefined) return;
-    if (was == 3) {
-      const msg = "WebSocket upgrade refused: HTTP " + h.status + (h.reason ? " " + h.reason : "");
-      this.sink.onDown(this, msg, { msg: msg, status: h.status, body: body, date: h.date });
-    } else this.sink.onDown(this, reason);
   }
 }
-(WsLink.prototype as any).open = WsLink.prototype.data;
+(WsLink.prototype as any).open = (WsLink.prototype as any).close = WsLink.prototype.write;

@@ -24,7 +24,6 @@ beforeEach(() => jest.useFakeTimers());
 afterEach(() => jest.useRealTimers());
 
 function answer(s: FakeSock, extra = "") {
-  s.connectCb!();
   const key = /Sec-WebSocket-Key: (\S+)/.exec(s.written[0])![1];
   const acc = createHash("sha1").update(key + WS_GUID).digest("base64");
   s.emit("data", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + acc + "\r\n\r\n" + "\x82\x04\x20\x02\x00\x00" + extra);
@@ -58,7 +57,7 @@ test("2000 reconnects through the real adapter: one timer, one live socket, flat
   const shape = new Set<string>();
   for (let i = 0; i < 2000; i++) {
     const s = socks[socks.length - 1];
-    expect(s.written.length).toBe(0);
+    expect(s.written.length).toBe(1); // the upgrade request, written at connect()
     answer(s);
     expect(c.connected()).toBe(true);
     expect(jest.getTimerCount()).toBe(1);
@@ -91,11 +90,10 @@ test("log lines are printed for the serial console; a 403 reaches the app with i
   const log = jest.spyOn(console, "log").mockImplementation((l: string) => lines.push(l));
   const errs: any[] = [];
   const c = createMqttClient({ clientId: "t1", net, open: (cb) => cb(null, "wss://h/mqtt"), onEvent: (t, a) => t == "error" && errs.push(a) });
-  socks[0].connectCb!();
   socks[0].emit("data", "HTTP/1.1 403 Forbidden\r\nDate: Sun, 22 Nov 2026 00:30:00 GMT\r\nContent-Length: 2\r\n\r\n{}");
-  expect(errs).toEqual([{ msg: "WebSocket upgrade refused: HTTP 403 Forbidden", status: 403, body: "{}", date: "Sun, 22 Nov 2026 00:30:00 GMT" }]);
-  expect(lines[0]).toBe("[W] mqtt: WebSocket upgrade refused: HTTP 403 Forbidden");
-  expect(lines[1]).toMatch(/^\[I\] mqtt: WebSocket upgrade refused: HTTP 403 Forbidden; reconnecting in \d+ ms \(attempt 1\)$/);
+  expect(errs).toEqual([{ msg: "ws: upgrade refused (HTTP 403)", status: 403, body: "{}", date: "Sun, 22 Nov 2026 00:30:00 GMT" }]);
+  expect(lines[0]).toBe("[W] mqtt: ws: upgrade refused (HTTP 403)");
+  expect(lines[1]).toMatch(/^\[I\] mqtt: ws: upgrade refused \(HTTP 403\); reconnecting in \d+ ms \(attempt 1\)$/);
   c.end();
   log.mockRestore();
 });

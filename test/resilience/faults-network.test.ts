@@ -242,7 +242,7 @@ test("raw garbage bytes instead of a WebSocket frame: dropped, reconnected, noth
   await converge(cloud, d, T, { on: true, refresh: 2 });
   const s0 = d.stats();
   proxy.current!.rawToDevice(Buffer.from([0x71, 0x7f, 0xff, 0x00, 0x13, 0x37]));
-  await d.waitForLog(/reserved WebSocket bits|WebSocket|protocol error/, 5000);
+  await d.waitForLog(/ws: bad frame|protocol error/, 5000);
   await connections(d, 2);
   await converge(cloud, d, T, { on: false, refresh: 3 });
   await until(() => {

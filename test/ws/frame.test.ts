@@ -2,7 +2,8 @@
 import * as fc from "fast-check";
 // ws exports Sender at runtime; @types/ws does not declare it
 const { Sender } = require("ws") as { Sender: { frame(data: Buffer, opts: any): Buffer[] } };
-import { WS_BINARY, WS_CLOSE, WS_PING, WS_PONG, WsDecoder, u8ToStr, wsFrame } from "../../firmware/ws/frame";
+import { wsFrame } from "../../firmware/ws/frame";
+import { BIN as WS_BINARY, CLOSE as WS_CLOSE, PING as WS_PING, PONG as WS_PONG, wsDecoder } from "./harness";
 
 const KEY = "\x12\x34\xab\xcd";
 function refFrame(payload: string, opcode: number, opts: { mask?: boolean; fin?: boolean } = {}): string {
@@ -16,9 +17,9 @@ function refFrame(payload: string, opcode: number, opts: { mask?: boolean; fin?:
   } as any);
   return Buffer.concat(parts).toString("latin1");
 }
-function decode(s: string, splits: number[] = [], max = 1 << 20) {
+function decode(s: string, splits: number[] = []) {
   const out: [number, string][] = [];
-  const d = new WsDecoder(max, (op, data) => out.push([op, data]));
+  const d = wsDecoder((op, data) => out.push([op, data]));
   let err = "";
   let last = 0;
   for (const at of splits.concat([s.length])) {
@@ -42,10 +43,27 @@ describe("client frames", () => {
     const p = bytes(n);
     expect(wsFrame(WS_BINARY, p, KEY)).toBe(refFrame(p, 2));
   });
-  test("control frames and a custom Uint8Array converter", () => {
+  test("control frames; a random mask when none is given", () => {
     expect(wsFrame(WS_PONG, "hi", KEY)).toBe(refFrame("hi", 10));
     expect(wsFrame(WS_CLOSE, "\x03\xe8", KEY)).toBe(refFrame("\x03\xe8", 8));
-    expect(u8ToStr(new Uint8Array([0, 255, 65]))).toBe("\x00\xffA");
+    const keys = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const f = wsFrame(WS_BINARY, "abc");
+      expect(f.length).toBe(9);
+      expect(f.substr(0, 2)).toBe("\x82\x83");
+      const k = f.substr(2, 4);
+      keys.add(k);
+      expect(Array.from(f.substr(6), (c, j) => String.fromCharCode(c.charCodeAt(0) ^ k.charCodeAt(j))).join("")).toBe("abc");
+    }
+    expect(keys.size).toBeGreaterThan(15);
+  });
+  test("out of memory (E.toString gives undefined): a plain error, thrown", () => {
+    (global as any).E = { toString: () => undefined };
+    try {
+      expect(() => wsFrame(WS_BINARY, "ab", KEY)).toThrow("out of memory (2-byte frame)");
+    } finally {
+      delete (global as any).E;
+    }
   });
 });
 
@@ -63,33 +81,52 @@ describe("server frames", () => {
     expect(every.err).toBe("");
     expect(every.out.map((x) => x[1]).join("")).toBe(lens.slice(0, 5).map(bytes).join(""));
   });
-  test("fragmented message with a ping in the middle; pong and close", () => {
+  test("fragmented message with a ping in the middle (answered); a pong (ignored); close (echoed, ends)", () => {
     const s =
       refFrame("abc", 2, { mask: false, fin: false }) +
       refFrame("P", 9, { mask: false }) +
       refFrame("def", 0, { mask: false, fin: false }) +
       refFrame("gh", 0, { mask: false }) +
       refFrame("", 10, { mask: false }) +
-      refFrame("\x03\xe8bye", 8, { mask: false });
+      refFrame("", 9, { mask: false }) +
+      refFrame("\x03\xe8bye", 8, { mask: false }) +
+      refFrame("after", 2, { mask: false });
     const r = decode(s, [2, 7, 9]);
-    expect(r.err).toBe("");
-    expect(r.msgs).toEqual([[WS_BINARY, "abc"], [WS_PING, "P"], [WS_BINARY, "defgh"], [WS_PONG, ""], [WS_CLOSE, "\x03\xe8bye"]]);
+    expect(r.err).toBe("ws: server closed (code 1000)");
+    expect(r.msgs).toEqual([[WS_BINARY, "abc"], [WS_PING, "P"], [WS_BINARY, "defgh"], [WS_PING, ""], [WS_CLOSE, "\x03\xe8"]]);
+    expect(decode(refFrame("", 8, { mask: false })).err).toBe("ws: server closed (code 0)");
   });
-  const bad: [string, string, RegExp][] = [
-    ["text frame", refFrame("{}", 1, { mask: false }), /text frame; MQTT over WebSocket needs binary frames/],
-    ["masked frame", refFrame("x", 2), /masked/],
-    ["reserved bits", "\xc2\x00", /reserved WebSocket bits/],
-    ["reserved opcode", "\x83\x00", /reserved opcode 3/],
-    ["continuation first", refFrame("x", 0, { mask: false }), /continuation frame outside a message/],
-    ["new message inside a fragmented one", refFrame("a", 2, { mask: false, fin: false }) + refFrame("b", 2, { mask: false }), /new message inside a fragmented one/],
-    ["fragmented ping", "\x09\x00", /fragmented or oversize control frame/],
-    ["huge ping", "\x89\x7e\x00\x80", /fragmented or oversize control frame/],
-    ["64-bit length over 4 GB", "\x82\x7f\x00\x00\x00\x01\x00\x00\x00\x00", /larger than 4 GB/],
-    ["over the configured max", "\x82\x7e\x10\x00", /4096 bytes, over the 1000-byte limit/],
+  test("a split control frame is held whole (at most 127 bytes), data is not held at all", () => {
+    const ping = refFrame("p".repeat(125), 9, { mask: false });
+    const out: [number, string][] = [];
+    const d = wsDecoder((op, x) => out.push([op, x]));
+    expect(d.feed(ping.substr(0, 100))).toBe("");
+    expect(d.l.b.length).toBe(100);
+    expect(d.feed(ping.substr(100) + refFrame("x".repeat(300), 2, { mask: false }).substr(0, 50))).toBe("");
+    expect(out).toEqual([[WS_PING, "p".repeat(125)], [WS_BINARY, "x".repeat(46)]]);
+    expect(d.l.b).toBe("");
+    expect(d.l.n).toBe(254);
+  });
+  const bad: [string, string, string][] = [
+    ["text frame", refFrame("{}", 1, { mask: false }), "ws: bad frame (bytes 129 2)"],
+    ["masked frame", refFrame("x", 2), "ws: bad frame (bytes 130 129)"],
+    ["reserved bits", "\xc2\x00", "ws: bad frame (bytes 194 0)"],
+    ["reserved opcode", "\x83\x00", "ws: bad frame (bytes 131 0)"],
+    ["continuation first", refFrame("x", 0, { mask: false }), "ws: bad frame (bytes 128 1)"],
+    ["new message inside a fragmented one", refFrame("a", 2, { mask: false, fin: false }) + refFrame("b", 2, { mask: false }), "ws: bad frame (bytes 130 1)"],
+    ["fragmented ping", "\x09\x00", "ws: bad frame (bytes 9 0)"],
+    ["long ping", "\x89\x7e\x00\x05", "ws: bad frame (bytes 137 126)"],
+    ["64-bit length over 4 GB", "\x82\x7f\x00\x00\x00\x01\x00\x00\x00\x00", "ws: frame too big (4294967296 bytes)"],
+    ["over the 1 MB limit", "\x82\x7f\x00\x00\x00\x00\x00\x10\x00\x01", "ws: frame too big (1048577 bytes)"],
+    ["over the limit, continuation", refFrame("a", 2, { mask: false, fin: false }) + "\x00\x7f\x00\x00\x00\x00\x7f\x00\x00\x00", "ws: frame too big (2130706432 bytes)"],
   ];
-  test.each(bad)("rejects %s clearly", (_n, s, re) => {
-    const r = decode(s, [], 1000);
-    expect(r.err).toMatch(re);
+  test.each(bad)("rejects %s clearly", (_n, s, msg) => {
+    expect(decode(s).err).toBe(msg);
+  });
+  test("1 MB exactly is accepted, streamed", () => {
+    const r = decode("\x82\x7f\x00\x00\x00\x00\x00\x10\x00\x00" + "x".repeat(1000));
+    expect(r.err).toBe("");
+    expect(r.out).toEqual([[WS_BINARY, "x".repeat(1000)]]);
   });
   test("property: any split of a valid frame stream gives the same bytes; garbage never throws", () => {
     const frameArb = fc.record({ n: fc.integer({ min: 0, max: 400 }), op: fc.constantFrom(2, 9, 10) });
@@ -107,7 +144,7 @@ describe("server frames", () => {
     );
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 300 }), (g) => {
-        const r = decode(String.fromCharCode(...g), [3, 50], 1000);
+        const r = decode(String.fromCharCode(...g), [3, 50]);
         expect(typeof r.err).toBe("string");
       }),
       { numRuns: 500 }
