@@ -1,17 +1,24 @@
 // Device Shadow sync logic. Pure: no I/O and no Espruino globals; the app (app/device.ts) injects
 // ONE hook function and drives the timers. jest tests it with fakes.
 // Memory (1600 JS variables on an ESP8266; a retained function costs 5 variables + 1 per
-// parameter, whatever its length): the whole logic is ONE function, shadowDo(op, a, b), over flat
-// module state. The exported shadowInit/shadowLink/shadowReport/shadowMsg/checkDesired wrappers
-// are for tests and Node tools; the firmware calls shadowDo, so esbuild drops the wrappers.
+// parameter, an object entry about 2): the whole logic is ONE function, shadowDo(op, a, b), over
+// flat module state. The reported state is kept as two short strings, not objects: `cur` (what the
+// device has to say and the cloud has not accepted yet) and `known` (what the cloud holds as far as
+// we know), each the JSON of the reported keys in the fixed order of K below, separated by "\r"
+// (JSON escapes that character, so it never occurs inside a value): ~5 variables each instead of
+// ~20 for an object of 8 keys, and `cur` is emptied once the latest update is accepted.
+// A piece is "" when there is nothing to say (cur) or the cloud has no such key or we do not know
+// (known). An update sends the keys whose piece differs; null (delete) only when the cloud has it.
+// Tests and Node tools use it through the object-form wrappers in test/fuzz/app-modules.ts.
 //
 // Rules (see README issue-7):
 // - version: a delta older than the last applied one is stale and ignored; an equal one is applied
 //   (applying is idempotent), so update/accepted and update/delta may come in either order.
 //   get/accepted is the answer to our own request and is authoritative (also resets the version,
 //   so a shadow deleted/recreated with lower numbers is followed).
-// - reports: changes are staged in `pend` (latest wins) and sent as ONE update when online and the
-//   initial get has been answered; only keys whose value differs from what the cloud holds are sent.
+// - reports: sent as ONE update when online and the initial get has been answered (latest wins);
+//   only keys whose value differs from what the cloud holds are sent. A report lost with the link
+//   is sent again after the next get/accepted; one rejected (but 400/413) with the next report.
 // - invalid desired keys (unknown key, wrong type, out of range): reported under reported.errors and
 //   the desired key is cleared (desired.k = null) so the shadow does not keep a delta forever.
 // - reboot: desired.reboot=true is cleared (desired.reboot = null) and the request's desired
@@ -25,25 +32,15 @@
 //   hook("I"|"W"|"E", line)  log a line at that level
 export type Hook = (op: string, a?: any, b?: any) => any;
 
-// Object form of the hooks (tests and older callers); shadowInit adapts it to a Hook.
-export interface ShadowHooks {
-  pub(sub: string, msg: any): void;
-  apply(key: string, v: any): void;
-  reboot(): void;
-  mark(m?: string): string;
-  log(lvl: string, msg: string): void;
-}
-
 let h: Hook;
 export let ver = 0; // version of the last applied delta (0 = none yet)
-let known: any; // reported values the cloud holds (as far as we know)
-let pend: any; // staged reported changes, latest wins
-let clr: any; // staged desired keys to clear (null), or undefined
-let fly: any; // reported object of the update in flight (for 409/429/5xx re-staging), or undefined
-// (strings start as 0 and get "" from shadowDo("i"): a small integer costs 1 variable, "" costs 2)
-let online = 0;
-export let getTok: any = 0; // token of the outstanding get ("" when answered; read by the app: no getter function)
-let rbTok: any = 0; // token of the update that must be accepted before rebooting ("*": the next one)
+let cur: any; // pieces: what the device reports and the cloud has not accepted yet (see above)
+let known: any; // pieces: what the cloud holds
+let clr: any; // desired keys to clear (null), or 0
+// 0 offline, "" online and the get answered, else the token of the outstanding get (read by the app:
+// no getter function; both 0 and "" mean "no get outstanding")
+export let getTok: any = 0;
+let rb: any = 0; // reboot once this update is accepted: 1 = the next one, then its clientToken
 let pre: any = 0; // clientToken prefix of this boot
 let n = 0;
 
@@ -51,193 +48,133 @@ let n = 0;
 //   "i" (hook, prefix)  (re)start with the app's hook and this boot's clientToken prefix
 //   "l" (up)            up: the subscriptions are done, ask for the whole document (also the retry of
 //                       an unanswered get); !up: the connection is gone
-//   "r" (changes?)      stage reported changes (coalesced while offline or waiting), send when possible
+//   "r" (changes)       reported changes (kept while offline or waiting, latest wins), sent when possible
 //   "m" (sub, msg)      a message on one of our shadow topics; sub is the suffix after ".../shadow/"
 //   "c" (key, v)        null when v is a valid desired value for key, else the problem in plain words
 export function shadowDo(op: string, a?: any, b?: any): any {
-  if (op === "c") {
-    if (a === "on" || a === "reboot") return typeof b === "boolean" ? null : "must be true or false";
-    if (a === "refresh") {
-      if (typeof b !== "number" || b !== b) return "must be a number";
-      if (b < 1 || b > 86400 || Math.floor(b) !== b) return "must be a whole number 1..86400";
-      return null;
-    }
+  if (op == "c") {
+    if (a == "on" || a == "reboot") return typeof b == "boolean" ? null : "must be true or false";
+    // (b | 0) === b: a whole number (not a string, boolean, NaN or above 2^31)
+    if (a == "refresh") return (b | 0) === b && b > 0 && b < 86401 ? null : "must be a whole number 1..86400";
     return "unknown key";
   }
-  if (op === "i") {
+  if (op == "i") {
     h = a;
-    ver = n = online = 0;
-    known = {};
-    pend = {};
-    clr = fly = undefined;
-    getTok = rbTok = "";
     pre = b;
+    ver = n = rb = getTok = clr = 0;
+    cur = known = "";
     return;
   }
-  if (op === "l") {
-    online = a ? 1 : 0;
-    getTok = a ? pre + ++n : "";
-    if (a) return h("p", "shadow/get", { clientToken: getTok });
-    if (fly) shadowDo("m", "", { code: 1 }); // put the in-flight report back
-    if (rbTok) {
-      // the reboot request could not be cleared: reboot anyway, the saved marker prevents a second one
-      rbTok = "";
-      h("b");
-    }
+  if (op == "l") {
+    if (a) return h("p", "shadow/get", { clientToken: (getTok = pre + ++n) });
+    getTok = 0;
+    // the reboot request could not be cleared: reboot anyway, the saved marker prevents a second one
+    if (rb) h("b");
+    rb = 0;
     return;
   }
-  if (op === "m") {
-    const m = b;
-    if (!m || typeof m !== "object") return;
-    const t = m.clientToken;
-    let d: any; // a delta to apply, its version, the desired metadata, and whether it is authoritative
-    let v: any;
-    let meta: any;
-    let auth = false;
-    if (a === "update/delta") {
-      d = m.state;
-      v = m.version;
-      meta = m.metadata;
-    } else if (a === "get/accepted" || a === "get/rejected") {
-      if (!getTok || (t && t !== getTok)) return;
-      if (a === "get/rejected" && m.code !== 404) return h("W", "shadow get rejected " + m.code + " " + m.message);
+  const K = "temperature,humidity,sensorError,on,btnCount,uptime,ram_free,refresh,errors".split(",");
+  const cp = cur.split("\r");
+  let kp = known.split("\r");
+  if (op == "r") for (const k in a) cp[K.indexOf(k)] = JSON.stringify(a[k]);
+  else {
+    // "m"
+    if (!b) return;
+    const t = b.clientToken;
+    const c = b.code;
+    // the delta to apply, its version, the desired metadata, and whether it is authoritative
+    let d = b.state;
+    let v = b.version;
+    let meta = b.metadata;
+    const auth = a[0] == "g";
+    const bad = c && c != 404;
+    if (bad) h("W", "shadow " + a + " " + c + " " + b.message);
+    if (auth) {
+      // get/accepted or get/rejected: only the answer to the outstanding get
+      if (!getTok || (t && t != getTok) || bad) return;
       // 404: no shadow yet, the first report creates it
       getTok = "";
-      known = {};
-      const rep = m.state && m.state.reported;
-      // keep only the reported keys this device owns
-      if (rep) for (const k of Object.keys(rep)) if (",temperature,humidity,sensorError,on,btnCount,uptime,ram_free,refresh,errors,".indexOf("," + k + ",") >= 0) known[k] = rep[k];
-      v = m.version;
-      ver = typeof v === "number" && v >= 1 && v <= 2147483647 ? v : 0;
-      d = m.state && m.state.delta;
-      meta = m.metadata && m.metadata.desired;
-      auth = true;
-    } else if (a === "" || (typeof t === "string" && t.indexOf(pre) === 0 && (a === "update/accepted" || a === "update/rejected"))) {
-      // our update's answer ("": the link is gone, code 1 = put the report back silently)
-      const c = m.code;
-      if (c && a) {
-        h("W", "shadow update rejected " + c + " " + m.message);
-        if (c === 400 || c === 413) fly = undefined; // our request is wrong: do not resend it
-      }
-      if (fly && c) {
-        // put the in-flight report back (rejected or lost) without overriding newer staged values
-        for (const k of Object.keys(fly)) if (!(k in pend)) pend[k] = fly[k];
-        known = {};
-      }
-      fly = undefined;
-      if (!a) return;
-      if (rbTok && t === rbTok) {
-        rbTok = "";
+      const s = d || 0;
+      // (an object: on Espruino x[k] throws when x is a number or a string)
+      const rep = (typeof s.reported == "object" && s.reported) || {};
+      // keep only the reported keys this device owns (null and absent are alike)
+      for (const i in K) kp[i] = JSON.stringify(rep[K[i]]);
+      d = s.delta;
+      meta = (meta || 0).desired;
+    } else if (a != "update/delta") {
+      if (("" + t).indexOf(pre)) return;
+      // the answer to our update (update/accepted or update/rejected)
+      if (c && c != 400 && c != 413) known = ""; // all sent again with the next report (400/413: our request is wrong)
+      // the latest update accepted: the cloud holds all we had to say (nothing to keep for a resend)
+      if (!c && t == pre + n) cur = "";
+      if (rb && t == rb) {
+        rb = 0;
         h("b");
-      } else if (c === 409) shadowDo("l", 1); // version conflict: refetch
+      } else if (c == 409) shadowDo("l", 1); // version conflict: refetch
       return;
     }
-    if (d && typeof d === "object") {
-      // only a whole version 1..2^31-1 counts (an absurd one must not make every later delta "stale")
-      if (!(typeof v === "number" && v >= 1 && v <= 2147483647 && v % 1 === 0)) v = 0;
-      if (v && !auth && v < ver) {
+    // only a whole version 1..2^31-1 counts (an absurd one must not make every later delta "stale")
+    if (!(v >= 1 && (v | 0) === v)) v = 0;
+    if (auth) ver = v;
+    if (d && typeof d == "object") {
+      if (v && v < ver) {
         // normal when deltas overtake each other; re-read the shadow (one get at a time) so that a
         // wrong version held here cannot block later changes
-        h("I", "shadow delta v" + v + " is stale (have v" + ver + "), ignored");
-        if (online && !getTok) shadowDo("l", 1);
+        h("I", "shadow stale delta v" + v);
+        if (getTok === "") shadowDo("l", 1);
         return;
       }
       if (v) ver = v;
       let errs: any;
-      let reboot = false;
+      let boot = 0;
       for (const k of Object.keys(d)) {
         const val = d[k];
         const e = shadowDo("c", k, val);
-        if (e || k === "reboot") {
-          if (!clr) clr = {};
-          clr[k] = null;
-        }
+        const i = K.indexOf(k); // valid and i < 0: reboot (on and refresh are reported keys)
+        if (e || i < 0) (clr || (clr = {}))[k] = null;
         if (e) {
-          if (!errs) errs = {};
-          errs[k] = e;
-          h("W", "shadow desired." + k + " " + e);
-        } else if (k === "reboot") {
+          (errs || (errs = {}))[k] = e;
+          h("W", "shadow " + k + " " + e);
+        } else if (i < 0) {
           if (val) {
             const ts = meta && meta.reboot && meta.reboot.timestamp;
             const mk = ts ? "t" + ts : "v" + v;
-            if (mk === h("m")) h("I", "reboot request already done, clearing it");
+            if (mk == h("m")) h("I", "reboot done already");
             else {
               h("m", mk);
-              reboot = true;
+              boot = 1;
             }
           }
         } else {
-          delete known[k]; // always report an applied key so the delta clears
+          kp[i] = "?"; // always report an applied key so the delta clears
           h("a", k, val);
-          pend[k] = val;
+          cp[i] = JSON.stringify(val);
         }
       }
-      if (errs) pend.errors = errs;
-      else if (known.errors) pend.errors = null;
-      if (reboot) {
-        h("I", "reboot requested by shadow");
-        rbTok = "*";
-        // cannot report now: reboot anyway (the saved marker prevents a second reboot)
-        if (!online || getTok) {
-          rbTok = "";
-          return h("b");
-        }
+      cp[8] = JSON.stringify(errs || null);
+      if (boot) {
+        // cannot report now: reboot at once (the saved marker prevents a second reboot)
+        if (getTok !== "") return h("b");
+        rb = 1;
       }
     } else if (!auth) return;
-  } else if (a) for (const k of Object.keys(a)) pend[k] = a[k]; // "r"
-  // flush: send the staged changes that differ from what the cloud holds, as one update
-  if (!online || getTok) return;
-  const r: any = {};
-  let any = false;
-  for (const k of Object.keys(pend)) {
-    const v = pend[k];
-    const o = known[k];
-    // objects (errors) compare by their JSON; null is sent only to delete a key the cloud has
-    if (v === null ? o !== undefined && o !== null : v !== o && (typeof v !== "object" || JSON.stringify(v) !== JSON.stringify(o))) {
-      r[k] = v;
-      if (v === null) delete known[k];
-      else known[k] = v;
-      any = true;
+  }
+  cur = cp.join("\r");
+  if (getTok !== "") return;
+  // send the pieces that differ from what the cloud holds, as one update
+  let r: any;
+  for (const i in K) {
+    const p = cp[i];
+    if (p && p != (kp[i] || "null")) {
+      (r || (r = {}))[K[i]] = JSON.parse(p);
+      kp[i] = p;
     }
   }
-  pend = {};
-  if (!any && !clr) return;
-  const st: any = {};
-  if (any) st.reported = r;
-  if (clr) st.desired = clr;
-  clr = undefined;
-  fly = r;
+  known = kp.join("\r");
+  if (!r && !clr) return;
   const tok = pre + ++n;
-  if (rbTok === "*") rbTok = tok;
-  h("p", "shadow/update", { state: st, clientToken: tok });
-}
-
-// ---- wrappers (tests, sim/lab); unused by the firmware, so not in the bundle
-export function checkDesired(k: string, v: any): string | null {
-  return shadowDo("c", k, v);
-}
-export function hookOf(o: any): Hook {
-  if (typeof o === "function") return o;
-  return (op: string, a?: any, b?: any) => {
-    if (op === "p") return o.pub(a, b);
-    if (op === "a") return o.apply(a, b);
-    if (op === "b") return o.reboot();
-    if (op === "m") return a === undefined ? o.mark() : o.mark(a);
-    if (op === "s") return o.store(a, b);
-    if (op === "r") return o.run(a, b);
-    if (op === "o") return o.ops;
-    return o.log(op, a);
-  };
-}
-export function shadowInit(hooks: ShadowHooks, prefix: string): void {
-  shadowDo("i", hookOf(hooks), prefix);
-}
-export function shadowLink(up: boolean): void {
-  shadowDo("l", up);
-}
-export function shadowReport(ch: any): void {
-  shadowDo("r", ch);
-}
-export function shadowMsg(sub: string, m: any): void {
-  shadowDo("m", sub, m);
+  if (rb === 1) rb = tok;
+  // (undefined members are left out by JSON.stringify)
+  h("p", "shadow/update", { state: { reported: r, desired: clr || undefined }, clientToken: tok });
+  clr = 0;
 }

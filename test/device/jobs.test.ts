@@ -1,5 +1,6 @@
 // Jobs runner (pure) with fake hooks.
-import { JobRec, jobsAccepted, jobsConnected, jobsInit, jobsNext, jobsOversize, jobsRejected } from "../../firmware/jobs/jobs";
+import type { JobRec } from "../../firmware/jobs/jobs";
+import { jobsAccepted, jobsConnected, jobsInit, jobsNext, jobsOversize, jobsRejected } from "../fuzz/app-modules";
 
 const J = { connected: jobsConnected, onNext: jobsNext, onAccepted: jobsAccepted, onRejected: jobsRejected, oversize: jobsOversize };
 
@@ -34,14 +35,14 @@ test("a job runs once: IN_PROGRESS (expectedVersion), handler, SUCCEEDED, then $
   j.connected();
   expect(out[0]).toEqual({ sub: "jobs/$next/get", msg: {} });
   j.onNext(ex("j1", { operation: "blink", count: 2 }));
-  expect(last(out)).toEqual({ sub: "jobs/j1/update", msg: { status: "IN_PROGRESS", expectedVersion: 1, clientToken: "j1" } });
-  expect(st.rec).toEqual({ j: "j1", n: 1, st: "IP" });
+  expect(last(out)).toEqual({ sub: "jobs/j1/update", msg: { status: "IN_PROGRESS", expectedVersion: 1 } });
+  expect(st.rec).toEqual({ j: "j1", n: 1, st: "IN_PROGRESS" });
   j.onNext(ex("j1", { operation: "blink" })); // duplicate notify
   j.onAccepted("j1", {});
   expect(st.runs.length).toBe(1);
   expect(st.rec!.st).toBe("RUN");
   st.done!();
-  expect(last(out).msg).toEqual({ status: "SUCCEEDED", expectedVersion: 2, clientToken: "j1" });
+  expect(last(out).msg).toEqual({ status: "SUCCEEDED", expectedVersion: 2 });
   expect(st.rec!.st).toBe("SUCCEEDED");
   j.onAccepted("j1", {});
   expect(last(out).sub).toBe("jobs/$next/get");
@@ -57,7 +58,6 @@ test("handler failure -> FAILED with statusDetails", () => {
   expect(last(out).msg).toEqual({
     status: "FAILED",
     expectedVersion: 2,
-    clientToken: "j1",
     statusDetails: { reason: "refresh must be a whole number 1..86400" },
   });
 });
@@ -76,7 +76,7 @@ test("reboot job: marker saved, reboot; SUCCEEDED reported after boot, not run t
   a.j.onNext(ex("r1", { operation: "reboot" }));
   a.j.onAccepted("r1", {});
   expect(a.st.reboots).toBe(1);
-  expect(a.st.rec).toEqual({ j: "r1", n: 1, st: "RB" });
+  expect(a.st.rec).toEqual({ j: "r1", n: 1, st: "SUCCEEDED" }); // sent after the boot
   const b = make(a.st.rec);
   b.j.connected();
   b.j.onNext({ execution: { jobId: "r1", jobDocument: { operation: "reboot" }, versionNumber: 2, executionNumber: 1, status: "IN_PROGRESS" } });
@@ -94,6 +94,20 @@ test("a job interrupted by a restart while running is FAILED, not run again", ()
   c.j.onNext(ex("k2", { operation: "blink" }, 3));
   expect(last(c.out).msg).toMatchObject({ status: "SUCCEEDED" });
   expect(c.st.runs.length).toBe(0);
+});
+
+test("a retried update keeps its status and reason, with the version the cloud sent", () => {
+  const { j, out, st } = make();
+  j.onNext(ex("t1", { operation: "set-config", refresh: -1 }));
+  j.onAccepted("t1", {});
+  st.done!("refresh must be a whole number 1..86400");
+  j.onRejected("t1", { code: "VersionMismatch", executionState: { status: "IN_PROGRESS", versionNumber: 7 } });
+  expect(last(out)).toEqual({ sub: "jobs/t1/update", msg: { status: "FAILED", expectedVersion: 7, statusDetails: { reason: "refresh must be a whole number 1..86400" } } });
+  j.onRejected("t1", { code: "RequestThrottled" });
+  expect(last(out).msg).toMatchObject({ status: "FAILED", expectedVersion: 7 });
+  j.onAccepted("t1", {});
+  expect(last(out)).toEqual({ sub: "jobs/$next/get", msg: {} });
+  expect(st.rec).toEqual({ j: "t1", n: 1, st: "FAILED" });
 });
 
 test("rejections never loop", () => {
@@ -131,9 +145,9 @@ test("connection lost while waiting for an answer: decided again from the record
 test("oversize document: ask without document, then REJECTED with a reason", () => {
   const { j, out } = make();
   j.oversize();
-  expect(last(out)).toEqual({ sub: "jobs/$next/get", msg: { includeJobDocument: false, clientToken: "nd0" } });
-  j.onNext({ clientToken: "nd0", execution: { jobId: "big", versionNumber: 1, executionNumber: 1 } });
-  expect(last(out).msg).toMatchObject({ status: "REJECTED", statusDetails: { reason: "job document too large for this device" } });
+  expect(last(out)).toEqual({ sub: "jobs/$next/get", msg: { includeJobDocument: false } });
+  j.onNext({ execution: { jobId: "big", versionNumber: 1, executionNumber: 1 } });
+  expect(last(out).msg).toMatchObject({ status: "REJECTED", statusDetails: { reason: "job document too large" } });
 });
 
 test("Storage full: the handler is not started (it could run twice after a reboot), FAILED instead", () => {
@@ -142,7 +156,7 @@ test("Storage full: the handler is not started (it could run twice after a reboo
   st.full = true;
   j.onAccepted("f1", {});
   expect(st.runs.length).toBe(0);
-  expect(last(out).msg).toMatchObject({ status: "FAILED", statusDetails: { reason: "Storage full: cannot track the job" } });
+  expect(last(out).msg).toMatchObject({ status: "FAILED", statusDetails: { reason: "Storage full" } });
   j.onAccepted("f1", {});
   j.onNext(ex("r1", { operation: "reboot" }));
   j.onAccepted("r1", {});

@@ -1,7 +1,6 @@
 // Shadow sync logic (pure) with fake hooks.
-import {
-  checkDesired, shadowInit, shadowLink, shadowMsg, shadowReport, ver,
-} from "../../firmware/shadow/shadow";
+import { ver } from "../../firmware/shadow/shadow";
+import { checkDesired, shadowInit, shadowLink, shadowMsg, shadowReport } from "../fuzz/app-modules";
 
 // a facade over the module's functions, as the tests were written against an object
 const S = {
@@ -38,7 +37,11 @@ test("checkDesired validates types and bounds", () => {
   expect(checkDesired("refresh", 10)).toBeNull();
   expect(checkDesired("refresh", 0)).toMatch(/1\.\.86400/);
   expect(checkDesired("refresh", 2.5)).toMatch(/whole/);
-  expect(checkDesired("refresh", "5")).toBe("must be a number");
+  expect(checkDesired("refresh", "5")).toBe("must be a whole number 1..86400");
+  expect(checkDesired("refresh", true)).toBe("must be a whole number 1..86400");
+  expect(checkDesired("refresh", 86400)).toBeNull();
+  expect(checkDesired("refresh", 86401)).toMatch(/1\.\.86400/);
+  expect(checkDesired("refresh", NaN)).toMatch(/1\.\.86400/);
   expect(checkDesired("color", "red")).toBe("unknown key");
 });
 
@@ -206,4 +209,67 @@ test("an absurd delta version is treated as absent and blocks nothing", () => {
   expect(s.ver).toBe(3);
   s.msg("update/delta", { version: 4, state: { on: false } });
   expect(applied).toEqual([["on", true], ["refresh", 5], ["refresh", 6], ["on", false]]);
+});
+
+test("a report lost with the link is sent again after the reconnect's get/accepted", () => {
+  const { s, out } = make();
+  s.connected();
+  s.msg("get/accepted", { state: { reported: {} }, version: 1, clientToken: "x1" });
+  s.report({ on: true, btnCount: 3 });
+  expect(last(out).msg.state.reported).toEqual({ on: true, btnCount: 3 });
+  s.disconnected(); // the update's answer never came
+  s.connected();
+  s.msg("get/accepted", { state: { reported: { on: true } }, version: 2, clientToken: last(out).msg.clientToken });
+  expect(last(out).msg.state).toEqual({ reported: { btnCount: 3 } }); // only what the cloud lacks
+});
+
+test("update/rejected 429 or 500: everything is sent again with the next report, once", () => {
+  const { s, out } = make();
+  s.connected();
+  s.msg("get/accepted", { state: { reported: {} }, version: 1, clientToken: "x1" });
+  s.report({ on: false, refresh: 30 });
+  const n = out.length;
+  s.msg("update/rejected", { code: 429, message: "Too Many Requests", clientToken: last(out).msg.clientToken });
+  expect(out.length).toBe(n); // no resend loop on the rejection itself
+  s.report({ uptime: 9 });
+  expect(last(out).msg.state.reported).toEqual({ on: false, refresh: 30, uptime: 9 });
+  s.msg("update/rejected", { code: 500, message: "Internal service failure", clientToken: last(out).msg.clientToken });
+  s.report({ uptime: 10 });
+  expect(last(out).msg.state.reported).toEqual({ on: false, refresh: 30, uptime: 10 });
+  s.msg("update/accepted", { version: 5, clientToken: last(out).msg.clientToken });
+  s.report({ uptime: 11 });
+  expect(last(out).msg.state.reported).toEqual({ uptime: 11 });
+});
+
+test("null deletes only a key the cloud has; odd characters in values survive", () => {
+  const { s, out } = make();
+  s.report({ sensorError: null, temperature: 21 });
+  s.connected();
+  s.msg("get/accepted", { state: { reported: { temperature: 21, humidity: 40, color: "red" } }, version: 1, clientToken: "x1" });
+  expect(out.length).toBe(1); // the cloud already holds temperature 21 and no sensorError: nothing to send
+  s.report({ temperature: null, humidity: null, sensorError: 'line\r\n"quoted"\\ \x01' });
+  expect(last(out).msg.state.reported).toEqual({ temperature: null, humidity: null, sensorError: 'line\r\n"quoted"\\ \x01' });
+  s.report({ temperature: null, humidity: 41, sensorError: null });
+  expect(last(out).msg.state.reported).toEqual({ humidity: 41, sensorError: null });
+});
+
+test("a delta that comes while the get is unanswered is applied and reported after get/accepted", () => {
+  const { s, out, applied } = make();
+  s.connected();
+  s.msg("update/delta", { version: 3, state: { refresh: 9 } });
+  expect(applied).toEqual([["refresh", 9]]);
+  expect(out.length).toBe(1); // only the get: no update before get/accepted
+  s.msg("get/accepted", { state: { desired: { refresh: 9 }, reported: { refresh: 30 }, delta: { refresh: 9 } }, version: 3, clientToken: "x1" });
+  expect(last(out).msg.state.reported).toEqual({ refresh: 9 });
+});
+
+test("malformed answers (state or reported not objects) never throw", () => {
+  const { s, out } = make();
+  s.report({ on: false });
+  for (const state of [5, "x", true, null, { reported: 5 }, { reported: "abc" }, { reported: [1], delta: "x" }]) {
+    s.connected();
+    expect(() => s.msg("get/accepted", { state, version: 2, clientToken: last(out).msg.clientToken })).not.toThrow();
+    expect(last(out).msg.state.reported).toEqual({ on: false });
+    s.disconnected();
+  }
 });

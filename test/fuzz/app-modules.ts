@@ -1,11 +1,60 @@
-// One interface over the device's shadow and jobs logic, whichever shape the sources have: a class
-// (new Shadow(hooks, prefix) / new Jobs(hooks, rec)) or flat module state (shadowInit/shadowMsg/
-// shadowLink(up) or shadowConnected/shadowDisconnected, jobsInit/jobsNext...), so the fuzzers
-// follow refactors of firmware/shadow and firmware/jobs (they changed shape several times).
-import * as S from "../../firmware/shadow/shadow";
-import * as J from "../../firmware/jobs/jobs";
+// Object-form wrappers over the device's shadow and jobs logic (firmware/shadow/shadow.ts shadowDo,
+// firmware/jobs/jobs.ts jobsDo, each one function behind ONE hook): the unit tests, the fuzzers and
+// Node tools use these, the firmware calls shadowDo/jobsDo directly. Kept here, not in firmware/,
+// so the modules hold only what the device runs (npm run size counts their functions).
+import { Hook, shadowDo } from "../../firmware/shadow/shadow";
+import { jobsDo } from "../../firmware/jobs/jobs";
 import type { JobRec } from "../../firmware/jobs/jobs";
 
+// ---- the modules' hook from an object of named functions
+// shadow: pub(sub, msg), apply(key, v), reboot(), mark(m?) -> stored marker, log(level, line)
+// jobs:   pub(sub, msg), store(file, rec) -> false when it could not, ops ",a,b,", run(doc, done(problem?)),
+//         reboot(), log(level, line)
+export interface ShadowHooks {
+  pub(sub: string, msg: any): void;
+  apply(key: string, v: any): void;
+  reboot(): void;
+  mark(m?: string): string;
+  log(lvl: string, msg: string): void;
+}
+export interface JobHooks {
+  pub(sub: string, msg: any): void;
+  store(file: string, r: JobRec): boolean;
+  ops: string;
+  run(doc: any, done: (err?: string) => void): void;
+  reboot(): void;
+  log(lvl: string, msg: string): void;
+}
+
+export function hookOf(o: any): Hook {
+  return (op: string, a?: any, b?: any) => {
+    if (op === "p") return o.pub(a, b);
+    if (op === "a") return o.apply(a, b);
+    if (op === "b") return o.reboot();
+    if (op === "m") return a === undefined ? o.mark() : o.mark(a);
+    if (op === "s") return o.store(a, b);
+    if (op === "r") return o.run(a, b);
+    if (op === "o") return o.ops;
+    return o.log(op, a);
+  };
+}
+
+// ---- shadow
+export const checkDesired = (k: string, v: any): string | null => shadowDo("c", k, v);
+export const shadowInit = (hooks: ShadowHooks, prefix: string): void => shadowDo("i", hookOf(hooks), prefix);
+export const shadowLink = (up: boolean): void => shadowDo("l", up);
+export const shadowReport = (ch: any): void => shadowDo("r", ch);
+export const shadowMsg = (sub: string, m: any): void => shadowDo("m", sub, m);
+
+// ---- jobs
+export const jobsInit = (hooks: JobHooks, r: JobRec | null): void => jobsDo("i", hookOf(hooks), r);
+export const jobsConnected = (): void => jobsDo("c");
+export const jobsOversize = (): void => jobsDo("o");
+export const jobsNext = (m: any): void => jobsDo("n", m);
+export const jobsAccepted = (jobId: string, m: any): void => jobsDo("a", jobId, m);
+export const jobsRejected = (jobId: string, m: any): void => jobsDo("j", jobId, m);
+
+// ---- the fuzzers' interface
 export interface ShadowApi {
   connected(): void;
   disconnected(): void;
@@ -20,8 +69,7 @@ export interface JobsApi {
   onRejected(jobId: string, m: any): void;
 }
 
-// Test-side shadow hooks; mark()/setMark() are offered both ways (older: mark() + setMark(m);
-// newer: mark(m?) that stores m when given and returns the stored marker).
+// Test-side shadow hooks: mark() reads the stored marker, setMark(m) stores one.
 export interface TestShadowHooks {
   pub(sub: string, msg: any): void;
   apply(key: string, v: any): void;
@@ -32,31 +80,23 @@ export interface TestShadowHooks {
 }
 
 export function shadowApi(t: TestShadowHooks, prefix: string): ShadowApi {
-  const A: any = S;
-  const hooks: any = {
-    pub: t.pub,
-    apply: t.apply,
-    reboot: t.reboot,
-    mark: (m?: string) => {
-      if (typeof m === "string") t.setMark(m);
-      return t.mark();
+  shadowInit(
+    {
+      pub: t.pub,
+      apply: t.apply,
+      reboot: t.reboot,
+      mark: (m?: string) => {
+        if (typeof m === "string") t.setMark(m);
+        return t.mark();
+      },
+      log: t.log,
     },
-    setMark: t.setMark,
-    log: t.log,
-  };
-  if (typeof A.Shadow === "function") {
-    const o = new A.Shadow(hooks, prefix);
-    return { connected: () => o.connected(), disconnected: () => o.disconnected(), report: (c) => o.report(c), msg: (s, m) => o.msg(s, m) };
-  }
-  A.shadowInit(hooks, prefix);
-  if (typeof A.shadowLink === "function") {
-    return { connected: () => A.shadowLink(true), disconnected: () => A.shadowLink(false), report: A.shadowReport, msg: A.shadowMsg };
-  }
-  return { connected: A.shadowConnected, disconnected: A.shadowDisconnected, report: A.shadowReport, msg: A.shadowMsg };
+    prefix,
+  );
+  return { connected: () => shadowLink(true), disconnected: () => shadowLink(false), report: shadowReport, msg: shadowMsg };
 }
 
-// Test-side hooks: known(op) and run(doc, finish(ok, why)); translated to what the module takes
-// (older: known(), save(r) and done(ok, why); newer: ops ",a,b,", store(file, r) and done(problem?)).
+// Test-side job hooks: save(r) (Storage always works), known(op) and run(doc, finish(ok, why)).
 export interface TestJobHooks {
   pub(sub: string, msg: any): void;
   save(r: JobRec): void;
@@ -68,25 +108,19 @@ export interface TestJobHooks {
 export const OPS = ["blink", "reboot", "set-config"];
 
 export function jobsApi(t: TestJobHooks, rec: JobRec | null): JobsApi {
-  const A: any = J;
-  const classic = typeof A.Jobs === "function";
-  const hooks: any = {
-    pub: t.pub,
-    save: t.save,
-    store: (_file: string, r: JobRec) => {
-      t.save(r);
-      return true;
+  jobsInit(
+    {
+      pub: t.pub,
+      store: (_file: string, r: JobRec) => {
+        t.save(r);
+        return true;
+      },
+      ops: "," + OPS.join(",") + ",",
+      run: (doc: any, done: any) => t.run(doc, (ok, why) => done(ok ? undefined : why || "failed")),
+      reboot: t.reboot,
+      log: t.log,
     },
-    known: t.known,
-    ops: "," + OPS.join(",") + ",",
-    run: (doc: any, done: any) => t.run(doc, (ok, why) => (classic ? done(ok, why) : done(ok ? undefined : why || "failed"))),
-    reboot: t.reboot,
-    log: t.log,
-  };
-  if (classic) {
-    const o = new A.Jobs(hooks, rec);
-    return { connected: () => o.connected(), oversize: () => o.oversize(), onNext: (m) => o.onNext(m), onAccepted: (j, m) => o.onAccepted(j, m), onRejected: (j, m) => o.onRejected(j, m) };
-  }
-  A.jobsInit(hooks, rec);
-  return { connected: A.jobsConnected, oversize: A.jobsOversize, onNext: A.jobsNext, onAccepted: A.jobsAccepted, onRejected: A.jobsRejected };
+    rec,
+  );
+  return { connected: jobsConnected, oversize: jobsOversize, onNext: jobsNext, onAccepted: jobsAccepted, onRejected: jobsRejected };
 }

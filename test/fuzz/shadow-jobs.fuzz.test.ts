@@ -8,12 +8,9 @@
 // AWS Jobs service with lost, duplicated and stale responses, reconnects and reboots, every job's
 // handler runs at most once and every job ends in a terminal state once the faults stop.
 import * as fc from "fast-check";
-import * as S from "../../firmware/shadow/shadow";
 import type { JobRec } from "../../firmware/jobs/jobs";
 import { fuzz } from "./fuzz-config";
-import { jobsApi, shadowApi } from "./app-modules";
-
-const checkDesired = S.checkDesired;
+import { checkDesired, jobsApi, shadowApi } from "./app-modules";
 
 // Hook topics are "shadow/get", "jobs/$next/get"... (older sources used "get", "$next/get"): compare without the prefix.
 const norm = (s: string) => s.replace(/^(shadow|jobs)\//, "");
@@ -261,9 +258,8 @@ class JobsModel {
   }
 }
 
-// A duplicated update/accepted (MQTT QoS 1 is at-least-once) currently starts the handler a second
-// time: see the known-bug test below. Until jobs.ts is fixed the model does not duplicate
-// update/accepted messages (every other fault is still injected); set true once fixed.
+// The model may also duplicate update/accepted (MQTT QoS 1 is at-least-once): the runner ignores an
+// answer when no update is in flight (see the regression test at the end).
 const DUP_ACCEPTED_FIXED = true;
 
 describe("job runner against a model of the Jobs service, with faults", () => {
@@ -361,11 +357,8 @@ describe("job runner against a model of the Jobs service, with faults", () => {
   });
 });
 
-// Known bug (reported to issue 7): a second update/accepted for the IN_PROGRESS update (MQTT QoS 1
-// delivers at least once; a retried update gets its own answer) starts the handler again, because
-// the runner does not remember that this answer was already handled. Proposed fix in jobs.ts:
-// clear `sent` when an answer is handled and ignore update/accepted while sent === "" (or while the
-// handler is running). test.failing: it passes while the bug is there; remove `.failing` once fixed.
+// Regression (issue 7): a second update/accepted for the IN_PROGRESS update once started the handler
+// again; the runner now ignores answers while no update is in flight or the handler is running.
 test("a duplicated update/accepted does not run the job's handler a second time", () => {
   let runs = 0;
   const dev = jobsApi(

@@ -349,7 +349,7 @@ describe("Storage full", () => {
     await cloud.jobs.createJob({ jobId: "full-1", targets: [T], document: { operation: "blink", count: 20 } });
     const status = () => (cloud.jobs.describeExecution("full-1", T) || {}).status;
     await until(() => status() === "FAILED", "full-1 FAILED", 20000);
-    expect(JSON.stringify(cloud.jobs.describeExecution("full-1", T))).toMatch(/Storage full: cannot track the job/);
+    expect(JSON.stringify(cloud.jobs.describeExecution("full-1", T))).toMatch(/"reason":"Storage full"/);
     // the device took the job ("starting" is logged when it asks for IN_PROGRESS) but never ran the
     // handler: a 20-blink job would have toggled the LED 40 times
     const started = count(d, "job full-1 blink starting");
