@@ -1,10 +1,55 @@
 // Device configuration from environment variables (or a git-ignored .env file) -> DeviceConfig.
 // Pure: no file or process access here, so the flashing tools, the lab and the tests share it.
-// Validation of the result is firmware/config/config.ts `validateConfig` (the same code the device runs).
-import { validateConfig, DeviceConfig, CONFIG_FILE } from "../firmware/config/config";
+// validateConfig below is the full check of iot.json, run on the host before a file reaches a
+// board; it includes the device's own compact check (firmware/config/config.ts checkConfig).
+import { checkConfig, DeviceConfig, CONFIG_FILE } from "../firmware/config/config";
 
 export { CONFIG_FILE };
 export type { DeviceConfig };
+
+// The firmware's defaults (it applies each one where the value is used when a key is absent);
+// written into iot.json by the tools so the file says what the device does.
+export const CONFIG_DEFAULTS = { port: 443, tls: false, dhtPin: 5, ledPin: 2, ledLow: true, btnPin: 0, refresh: 30, keepAlive: 60, sntp: "pool.ntp.org" };
+
+// Every key the firmware reads from iot.json, by type.
+const STRING_KEYS = ["ssid", "pass", "host", "region", "akid", "secret", "token", "thing", "clientId", "relayHost", "sntp"];
+const BOOLEAN_KEYS = ["tls", "ledLow"];
+const NUMBER_KEYS = ["port", "tokenExp", "relayPort", "dhtPin", "ledPin", "btnPin", "refresh", "keepAlive", "boMin", "boMax", "life", "maxPkt", "getTo", "kaMin", "pingTo"];
+export const CONFIG_KEYS = STRING_KEYS.concat(BOOLEAN_KEYS, NUMBER_KEYS);
+
+// Returns the config with the defaults applied, or every problem in plain words: the device's own
+// check (required keys, thing name) plus the type of every key, unknown keys, ranges and
+// combinations. The device keeps only the compact check, so this is what stands between a bad file
+// and a board: npm run flash / npm run configure refuse to write one. A key set to null is absent.
+export function validateConfig(raw: any): { config?: DeviceConfig; errors: string[] } {
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return { errors: ["configuration is missing or not a JSON object"] };
+  const c: any = { ...CONFIG_DEFAULTS };
+  for (const k of Object.keys(raw)) if (raw[k] !== undefined && raw[k] !== null) c[k] = raw[k];
+  if (c.pass === undefined) c.pass = "";
+  const dev = checkConfig(c);
+  const errors: string[] = dev ? dev.split("; ") : [];
+  const num = (k: string) => typeof c[k] === "number" && c[k] === c[k];
+  for (const k of Object.keys(c)) {
+    if (STRING_KEYS.includes(k)) {
+      if (typeof c[k] !== "string") errors.push(`${k} must be a string`);
+    } else if (BOOLEAN_KEYS.includes(k)) {
+      if (typeof c[k] !== "boolean") errors.push(`${k} must be true or false`);
+    } else if (!NUMBER_KEYS.includes(k)) errors.push(`${k} is not a configuration key`);
+    else if (!num(k)) errors.push(`${k} must be a number`);
+    else if (k !== "tokenExp" && !(Number.isInteger(c[k]) && c[k] >= 0)) errors.push(`${k} must be a whole number`);
+  }
+  if (typeof c.thing === "string" && c.thing.length > 128) errors.push("thing is longer than 128 characters");
+  if (num("refresh") && (c.refresh < 1 || c.refresh > 86400)) errors.push("refresh must be 1..86400 seconds");
+  if (num("port") && (c.port < 1 || c.port > 65535)) errors.push("port must be 1..65535");
+  if (num("relayPort") && (c.relayPort < 1 || c.relayPort > 65535)) errors.push("relayPort must be 1..65535");
+  if (num("life") && c.life < 10) errors.push("life must be at least 10 seconds");
+  if (num("maxPkt") && (c.maxPkt < 512 || c.maxPkt > 65536)) errors.push("maxPkt must be 512..65536 bytes");
+  if (num("getTo") && c.getTo < 1) errors.push("getTo must be at least 1 second");
+  if (num("boMin") && num("boMax") && c.boMin > c.boMax) errors.push("boMin must not exceed boMax");
+  if (c.relayHost !== undefined && c.relayPort === undefined) errors.push("relayPort is required with relayHost");
+  if (errors.length) return { errors };
+  return { config: c as DeviceConfig, errors };
+}
 
 type Kind = "string" | "number" | "boolean" | "pin" | "epoch";
 

@@ -1,49 +1,39 @@
 // The device application: boot sequence, WiFi and clock, the connection (presign -> WebSocket ->
 // MQTT), and the wiring of the pure shadow and jobs logic to topics, Storage, LED, button and DHT11.
 // Memory first (1600 JS variables on an ESP8266; a retained function costs 5 variables + 1 per
-// parameter whatever its length, an object entry about 2): flat module state, loops instead of
-// forEach callbacks, and very few functions. dev(op, a, b) below is at once the hook of the pure
-// shadow and jobs modules, the MQTT client's event handler and URL provider, and the callback of
-// every app timer; tick() is the report timer, the DHT11 callback and the button handler.
-import { DeviceConfig, validateConfig } from "../config/config";
+// parameter whatever its length, an object entry about 2): flat module state, very few functions,
+// and no configuration object in RAM: iot.json is read where a value is needed (dev("L")), so new
+// credentials or a corrected WiFi password written to it are used at the next attempt.
+// dev(op, a, b) is at once the hook of the pure shadow and jobs modules, the MQTT client's event
+// handler and URL provider, the WiFi callback and the callback of every app timer; tick() is the
+// report timer, the DHT11 callback and the button handler.
+// Storage files: "iot.json" the configuration (config/config.ts), "iot.set" the persisted settings
+// {r: refresh, o: on, m: marker of the last shadow reboot request}, "iot.job" the job record.
+import { checkConfig } from "../config/config";
 import { getTok, shadowDo } from "../shadow/shadow";
 import { jobsDo } from "../jobs/jobs";
 import { MqttSession } from "../mqtt/session";
 import { createMqttClient } from "../mqtt/client";
 import { amzDate, signCache, SignCache } from "../aws/sigv4";
 import { bootHash, signUrl } from "../crypto/select";
-import { parseHttpDate } from "./time";
 import { led } from "../io/led";
 import { dhtRead } from "../sensors/dht11";
-import { DhtReading } from "../sensors/dht11-decode";
 
-// Storage files: "iot.json" the configuration (config/config.ts CONFIG_FILE), "iot.set" the persisted
-// settings {r: refresh, o: on, m: marker of the last shadow reboot request}, "iot.job" the job record.
-// (built-in modules are looked up with require() where used: a module-level name costs variables)
-
-let cfg: DeviceConfig;
-let mq: MqttSession;
-let sc: SignCache;
 // (values that boot sets are left undefined here: each initial value would cost a variable)
+let mq: MqttSession; // set once the clock is valid
+let sc: SignCache;
 let P: any; // "$aws/things/<thing>/"
-let set: any; // persisted settings ("iot.set")
-let refresh = 30;
-let on: any; // boolean once booted
+let refresh: any;
 let btn = 0;
-let temp: number | null = null;
-let hum: number | null = null;
+let temp: any = null;
+let hum: any = null;
 let up = 0; // uptime, seconds (clock jumps are not counted)
 let lastT = 0;
-let rd = 0; // 1 while a sensor read is under way
 let rptT: any = 0; // timers: an id while pending, 0 otherwise (never clearTimeout a stale id)
 let getT: any = 0;
-let getN = 0;
 let renT: any = 0;
-let clkT: any = 0;
-let wifiT: any = 0;
 let wifiD = 1;
 let wifiUp = 0;
-let started = 0;
 let cfgErr: any = 0; // the last configuration problem logged
 let corr = 0; // seconds to add to getTime() for signing, learned from a 403's Date (SNTP may be off)
 
@@ -53,35 +43,29 @@ function tick(r?: any): void {
   let t = getTime();
   const d = t - lastT;
   lastT = t;
-  if (d > 0 && d < 90000) up += d; // a jump (SNTP) is not uptime
+  if (d > 0 && d < 9e4) up += d; // a jump (SNTP) is not uptime
   t = Math.round(up);
-  if (r === undefined) {
+  if (r == null) {
     rptT = 0;
-    if (rd) return; // its end schedules the next report
-    rd = 1;
-    return dhtRead(cfg.dhtPin, 3, tick);
+    return dhtRead(tick); // ignored while a reading is under way: its end schedules the next report
   }
-  if (r.time !== undefined) {
+  if (r.time) {
     // button press (falling edge, debounced)
-    btn++;
-    dev("I", "button " + btn);
+    dev("I", "button " + ++btn);
     shadowDo("r", { btnCount: btn, uptime: t });
     // QoS 1: queued by the client while offline (not before the first connection attempt)
-    if (mq) mq.publish("devices/" + cfg.thing + "/events", JSON.stringify({ btnCount: btn, uptime: t, temperature: temp, humidity: hum }), 1);
+    if (mq) mq.publish("devices/" + P.substr(12) + "events", JSON.stringify({ btnCount: btn, uptime: t, temperature: temp, humidity: hum }), 1);
     return;
   }
-  rd = 0;
-  const bad = typeof r === "string";
-  temp = bad ? null : (r as DhtReading).t;
-  hum = bad ? null : (r as DhtReading).h;
-  if (bad) dev("W", "dht11: " + r);
-  shadowDo("r", {
-    temperature: temp,
-    humidity: hum,
-    sensorError: bad ? r : null,
-    uptime: t,
-    ram_free: process.memory(false).free,
-  });
+  if (typeof r == "string") {
+    dev("W", "dht11: " + r);
+    temp = hum = null; // never a made-up number
+  } else {
+    temp = r.t;
+    hum = r.h;
+    r = null; // no sensorError
+  }
+  shadowDo("r", { temperature: temp, humidity: hum, sensorError: r, uptime: t, ram_free: process.memory().free });
   if (!rptT) rptT = setTimeout(tick, refresh * 1000);
 }
 
@@ -92,299 +76,247 @@ function tick(r?: any): void {
 //     the shadow reboot marker, "s" (file, data) Storage.write -> false when it could not,
 //     "r" (doc, done) run a job operation, "o" the supported job operations
 //   MQTT client: "message" | "connect" | "offline" | "error" | "log" (arg); dev(cb) = open: sign a URL
-//   timers (setTimeout(dev, ms, op)): "w" connect WiFi, "c" wait for the clock then start MQTT,
-//     "g" shadow get unanswered: ask again, "n" renew the signed connection, "B" boot again
-//   "L" (quiet) (re)load the configuration -> true when valid
-//   any other value: WiFi (see the end)
+//   timers (setTimeout(dev, ms, op)): "w" connect WiFi, "c" start MQTT once the clock is valid,
+//     "g" shadow get unanswered: ask again, "n" renew the signed connection, "B" boot (again)
+//   "R" (file) Storage.readJSON (undefined when missing or not JSON)
+//   "L" read iot.json -> the configuration ({} when there is none); cfgErr says what is wrong with
+//     it ("" when it is usable; a new problem is logged once)
+//   anything else (null, {reason}, a reason string): WiFi (see default:)
 export function dev(op: any, a?: any, b?: any): any {
-  if (op === "I" || op === "W" || op === "E") return console.log("[" + op + "] " + a);
-  if (typeof op === "function") {
+  let c: any; // the configuration, where it is needed
+  let t: any;
+  if (typeof op == "function") {
     // URL provider: called for every connection attempt, so each attempt is signed afresh
-    if (cfg.tokenExp && getTime() + corr > cfg.tokenExp) dev("L", 1);
-    if (cfg.tokenExp && getTime() + corr > cfg.tokenExp) {
-      dev("E", "credentials expired at " + amzDate(cfg.tokenExp) + "; write new ones to iot.json");
-      return op("credentials expired");
+    // (with no valid iot.json the signer says what is missing)
+    c = dev("L");
+    t = getTime() + corr;
+    if (c.tokenExp < t) {
+      dev("E", "credentials expired at " + amzDate(c.tokenExp));
+      return op("expired");
     }
-    return signUrl(sc, cfg, getTime() + corr, op);
+    return signUrl(sc, c, t, op);
   }
-  if (op === "p") {
-    if (mq.connected()) mq.publish(P + a, JSON.stringify(b), 0);
-    if (a === "shadow/get") {
-      // bound the wait for get/accepted: ask again (10 s, doubling up to 5 min)
-      if (getT) clearTimeout(getT);
-      getT = setTimeout(dev, Math.min(300, (cfg.getTo || 10) * Math.pow(2, getN++)) * 1000, "g");
-    }
-    return;
-  }
-  if (op === "a") {
-    // a valid setting ("on" or "refresh"), from the shadow or a set-config job; kept in iot.set
-    if (a === "on") {
-      on = b;
-      led("s", b);
-    } else {
-      refresh = b;
-      if (rptT) clearTimeout(rptT);
-      rptT = setTimeout(tick, b * 1000); // the new interval starts now
-    }
-    dev("I", "set " + a + "=" + b);
-    const s = a === "on" ? "o" : "r";
-    if (set[s] !== b) {
-      set[s] = b;
-      dev("s", "iot.set", set);
-    }
-    return;
-  }
-  if (op === "b") {
-    dev("I", "rebooting");
-    return setTimeout(E.reboot, 300); // after the log line is out
-  }
-  if (op === "m") {
-    // the marker of the last executed shadow reboot request; with a, store it first
-    if (a) {
-      set.m = a;
-      dev("s", "iot.set", set);
-    }
-    return set.m || "";
-  }
-  if (op === "s") {
-    // Storage.write that says so when the flash is full (the device keeps running on RAM values)
-    let ok = false;
-    try {
-      ok = require("Storage").write(a, b);
-    } catch (e) {}
-    if (!ok) dev("E", "Storage full: " + a + " not saved");
-    return ok;
-  }
-  if (op === "o") return ",reboot,blink,set-config,";
-  if (op === "r") {
-    // run a job operation (a = its document); b(problem) fails it, b() succeeds
-    if (a.operation === "blink") {
-      const n = a.count;
-      return led("b", typeof n === "number" && n >= 1 && n <= 20 ? n : 5, b);
-    }
-    // set-config: check everything first, then apply all and report
-    let err = "";
-    const ks = Object.keys(a);
-    for (const k of ks) {
-      if (k === "operation") continue;
-      const e = k === "on" || k === "refresh" ? shadowDo("c", k, a[k]) : "unknown setting";
-      if (e) err += (err ? "; " : "") + k + " " + e;
-    }
-    if (!err) {
-      const ch: any = {};
-      for (const k of ks) {
-        if (k === "operation") continue;
-        dev("a", k, a[k]);
-        ch[k] = a[k];
-      }
-      shadowDo("r", ch);
-    }
-    return b(err);
-  }
-  if (op === "message") {
-    // one of our shadow or jobs topics (the only ones subscribed)
-    const t: string = a.topic;
-    if (t.indexOf(P) !== 0) return;
-    let m: any;
-    try {
-      m = JSON.parse(a.payload);
-    } catch (e) {}
-    if (!m || typeof m !== "object") return dev("W", "bad JSON on " + t);
-    const r = t.substr(P.length);
-    if (r.indexOf("shadow/") === 0) {
-      shadowDo("m", r.substr(7), m);
-      if (!getTok && getT) {
-        getN = 0;
-        clearTimeout(getT);
-        getT = 0;
+  switch (op) {
+    case "I":
+    case "W":
+    case "E":
+      return console.log("[" + op + "] " + a);
+    case "R":
+      return require("Storage").readJSON(a, true);
+    case "L":
+      c = dev("R", "iot.json");
+      t = checkConfig(c);
+      if (t && t !== cfgErr) dev("E", "config iot.json: " + t); // (Espruino: a long string compared to a number throws)
+      cfgErr = t;
+      return c || {};
+    case "p":
+      if (mq.connected()) mq.publish(P + a, JSON.stringify(b), 0);
+      if (a == "shadow/get") {
+        // bound the wait for get/accepted: ask again after getTo (10) s
+        if (getT) clearTimeout(getT);
+        getT = setTimeout(dev, (dev("L").getTo || 10) * 1000, "g");
       }
       return;
-    }
-    const j = r.substr(5); // after "jobs/"
-    const i = j.indexOf("/update/");
-    if (j === "notify-next" || j === "$next/get/accepted") jobsDo("n", m);
-    else if (j === "$next/get/rejected") dev("W", "jobs $next rejected: " + m.code + " " + m.message);
-    else if (i > 0) jobsDo(j.substr(i + 8) === "accepted" ? "a" : "j", j.substr(0, i), m);
-    return;
-  }
-  if (op === "connect") {
-    dev("I", "connected to AWS IoT");
-    let s = cfg.life || 82800;
-    if (cfg.tokenExp) s = Math.min(s, cfg.tokenExp - 300 - (getTime() + corr));
-    if (renT) clearTimeout(renT);
-    renT = setTimeout(dev, Math.max(s, 10) * 1000, "n");
-    shadowDo("l", 1);
-    return jobsDo("c");
-  }
-  if (op === "offline") {
-    // the client has logged "[W] mqtt: offline: <reason>"
-    shadowDo("l", 0);
-    if (renT) clearTimeout(renT);
-    renT = 0;
-    return;
-  }
-  if (op === "error") {
-    // the client has logged "[W] mqtt: <msg>"; add what it means for the device
-    const msg: string = a.msg || "";
-    if (a.status) {
-      let why = "";
+    case "a":
+      // a valid setting ("on" or "refresh"), from the shadow or a set-config job; kept in iot.set
+      dev("I", "set " + a + "=" + b);
+      if (a == "on") led("s", b);
+      else {
+        refresh = b;
+        if (rptT) clearTimeout(rptT);
+        rptT = setTimeout(tick, b * 1000); // the new interval starts now
+      }
+      return dev("m", a[0], b);
+    case "m":
+      // iot.set: dev("m") the marker of the last executed shadow reboot request; dev("m", m) store
+      // it; dev("m", "o" | "r", v) store a setting
+      c = dev("R", "iot.set") || {};
+      if (!a) return c.m || "";
+      if (b == null) {
+        b = a;
+        a = "m";
+      }
+      if (c[a] !== b) {
+        c[a] = b;
+        dev("s", "iot.set", c);
+      }
+      return;
+    case "s":
+      // Storage.write that says so when the flash is full (the device keeps running on RAM values)
       try {
-        why = JSON.parse(a.body).message || "";
+        t = require("Storage").write(a, b);
+      } catch (e) {}
+      if (!t) dev("E", "Storage full: " + a + " not saved");
+      return t;
+    case "b":
+      dev("I", "rebooting");
+      return setTimeout(E.reboot, 300); // after the log line is out
+    case "o":
+    case "log": // (the client has printed it)
+      return ",reboot,blink,set-config,";
+    case "r":
+      // run a job operation (a = its document); b(problem) fails it, b() succeeds
+      if (a.operation == "blink") {
+        t = a.count;
+        return led("b", typeof t == "number" && t >= 1 && t <= 20 ? t : 5, b); // (a long string would throw)
+      }
+      // set-config: check everything first, then apply all and report
+      t = "";
+      c = {};
+      for (op in a) {
+        if (op == "operation") continue;
+        const e = op == "reboot" ? "unknown key" : shadowDo("c", op, a[op]); // on, refresh
+        if (e) t += "; " + op + " " + e;
+        c[op] = a[op];
+      }
+      if (!t) {
+        for (op in c) dev("a", op, c[op]); // (plain objects from JSON: for-in lists their keys only)
+        shadowDo("r", c);
+      }
+      return b(t.substr(2));
+    case "message":
+      // one of our shadow or jobs topics (the only ones subscribed); the pure modules check the
+      // message's shape
+      t = a.topic.substr(P.length);
+      try {
+        c = JSON.parse(a.payload);
       } catch (e) {
-        why = a.body || "";
+        return dev("W", "bad JSON on " + a.topic);
       }
-      const srv = parseHttpDate(a.date);
-      const off = srv - (getTime() + corr);
-      if (a.status === 403 && srv === srv && Math.abs(off) > 60) {
-        // SNTP would set the clock back every 30 s: keep the server's offset and sign with it
-        corr = srv - getTime();
-        dev("W", "clock is " + Math.round(off) + " s off the server's; corrected to " + amzDate(srv));
-      } else {
-        dev("E", (a.status === 403 ? "credentials refused" : "connection refused") + " (HTTP " + a.status + (why ? ": " + why.substr(0, 90) : "") + ")");
-        dev("L", 1); // new credentials written to iot.json are used at the next attempt
+      if (t[0] == "s") {
+        shadowDo("m", t.substr(7), c); // after "shadow/"
+        if (!getTok && getT) {
+          clearTimeout(getT);
+          getT = 0;
+        }
+        return;
       }
-    } else if (msg.indexOf("skipped") === 0) {
-      if (msg.indexOf("/jobs/") > 0) jobsDo("o");
-      else if (msg.indexOf("/shadow/") > 0) dev("E", "a shadow message is larger than maxPkt: keep the shadow small or raise maxPkt");
-    }
-    return;
-  }
-  if (op === "w") {
-    wifiT = 0;
-    return require("Wifi").connect(cfg.ssid, { password: cfg.pass }, dev);
-  }
-  if (op === "g") {
-    getT = 0;
-    if (getTok && mq.connected()) {
-      dev("W", "no answer to shadow get in time, asking again");
+      // after "jobs/": <jobId>/update/accepted|rejected, or notify-next and $next/get/accepted
+      // (jobsDo ignores a $next/get/rejected: it has no execution)
+      t = t.substr(5);
+      a = t.indexOf("/update/");
+      return a > 0 ? jobsDo(t[a + 8] == "a" ? "a" : "j", t.substr(0, a), c) : jobsDo("n", c); // accepted | rejected
+    case "connect":
+      dev("I", "connected to AWS IoT");
+      // re-sign and reconnect before SigV4's 24 h connection limit and before STS credentials expire
+      c = dev("L");
+      t = c.life || 82800;
+      if (c.tokenExp) t = Math.min(t, c.tokenExp - 300 - getTime() - corr);
+      if (renT) clearTimeout(renT);
+      renT = setTimeout(dev, Math.max(t, 10) * 1000, "n");
       shadowDo("l", 1);
-    }
-    return;
-  }
-  if (op === "n") {
-    // re-sign and reconnect before SigV4's 24 h connection limit and before STS credentials expire
-    renT = 0;
-    dev("L", 1); // new credentials, if any
-    dev("I", "renewing the connection (signature/credentials lifetime)");
-    return mq.reconnect("renewing the signed connection");
-  }
-  if (op === "c") {
-    if (getTime() + corr < 1704067200) {
-      // no signing before the clock is valid (2024-01-01, SNTP)
-      if (!clkT) {
-        dev("I", "waiting for the clock (SNTP " + cfg.sntp + ")");
-        require("Wifi").setSNTP(cfg.sntp, 0);
+      return jobsDo("c");
+    case "offline":
+      // the client has logged "[W] mqtt: offline: <reason>"
+      shadowDo("l", 0);
+      if (renT) clearTimeout(renT);
+      renT = 0;
+      return;
+    case "error":
+      // the client has logged "[W] mqtt: <msg>"; add what it means for the device
+      if (a.status) {
+        c = a.body || "";
+        try {
+          c = JSON.parse(c).message || c;
+        } catch (e) {}
+        t = Date.parse(a.date) / 1000; // NaN (Node) or 0 (Espruino) when there is none
+        b = t - getTime() - corr;
+        if (a.status == 403 && t > 1704067200 && Math.abs(b) > 60) {
+          // SNTP would set the clock back every 30 s: keep the server's offset and sign with it
+          corr = t - getTime();
+          dev("W", "clock is " + Math.round(b) + " s off the server's; corrected to " + amzDate(t));
+        } else dev("E", "refused (HTTP " + a.status + ": " + (c + "").substr(0, 90) + ")");
+      } else if (/^skipped.*\/jobs\//.test(a.msg)) jobsDo("o"); // a job document over maxPkt: reject it
+      return;
+    case "w":
+      c = dev("L");
+      if (!cfgErr) return require("Wifi").connect(c.ssid, { password: c.pass }, dev);
+      return setTimeout(dev, 5000, "w");
+    case "g":
+      getT = 0;
+      if (getTok && mq.connected()) {
+        dev("W", "shadow get: no answer");
+        shadowDo("l", 1);
       }
-      clkT = setTimeout(dev, 1000, "c");
       return;
-    }
-    clkT = 0;
-    started = 1;
-    lastT = getTime();
-    dev("I", "clock " + amzDate(getTime() + corr));
-    P = "$aws/things/" + cfg.thing + "/";
-    sc = signCache(bootHash());
-    dev("I", "connecting to " + cfg.host + ":" + cfg.port + (cfg.relayHost ? " via " + cfg.relayHost : ""));
-    const o: any = { clientId: cfg.clientId || cfg.thing, keepAlive: cfg.keepAlive, maxPacket: cfg.maxPkt || 2048, queueMax: 8, tls: cfg.tls, open: dev, onEvent: dev };
-    // optional keys only when set (each key costs variables for the whole uptime)
-    if (cfg.boMin) o.backoffMin = cfg.boMin;
-    if (cfg.boMax) o.backoffMax = cfg.boMax;
-    if (cfg.relayHost) {
-      o.relayHost = cfg.relayHost;
-      o.relayPort = cfg.relayPort;
-    }
-    if (cfg.kaMin !== undefined) o.kaMin = cfg.kaMin;
-    if (cfg.pingTo) o.pingTimeout = cfg.pingTo * 1000;
-    mq = createMqttClient(o);
-    // One SUBSCRIBE of 6 filters (AWS: at most 8 per SUBSCRIBE). Not shadow/# nor shadow/update/+:
-    // they would also bring update/documents (two whole documents per update) and the echo of our
-    // own requests. jobs/+/+/+ = $next/get/accepted|rejected and <jobId>/update/accepted|rejected:
-    // jobs answers go only to the connection that asked, and we ask nothing else of three levels.
-    for (const x of ["shadow/get/+", "shadow/update/accepted", "shadow/update/rejected", "shadow/update/delta", "jobs/notify-next", "jobs/+/+/+"]) mq.subscribe(P + x, 1);
-    return;
-  }
-  if (op === "L") {
-    const v = validateConfig(require("Storage").readJSON("iot.json", true));
-    if (v.config) {
-      cfg = v.config;
-      return true;
-    }
-    const e = v.errors.join("; ");
-    if (!a && e !== cfgErr) {
-      dev("E", "config iot.json: " + e);
-      dev("E", "waiting for a valid configuration (write it with npm run configure)");
-      led("i", 2, true);
-      led("e", 3);
-    }
-    cfgErr = e;
-    return false;
-  }
-  if (op === "log") return; // the client has printed it
-  if (op !== "B") {
-    // WiFi: the Wifi.connect callback (null, or the reason it failed), and the handler of the
-    // "disconnected" ({reason}) and "connected" ({ip, ...}) events
-    if (op && typeof op === "object") {
-      if (op.reason === undefined) op = null; // the "connected" event ({ip, ...})
-      else if (!wifiUp) return; // "disconnected" ({reason}) from a failing connect(): its callback says why
-    }
-    const lost = !!op && typeof op === "object";
-    if (wifiT) clearTimeout(wifiT);
-    wifiT = 0;
-    if (op) {
-      const why: string = lost ? op.reason : op;
-      const w = why === "wrong_password" ? "wrong password"
-        : why === "no_ap_found" ? "network not found"
-        : why === "connect_fail" ? "connection failed"
-        : why === "auth_expire" ? "authentication timed out"
-        : why === "beacon_timeout" ? "access point stopped answering"
-        : why;
-      if (lost) dev("W", "wifi lost: " + w);
-      else dev("W", "wifi " + cfg.ssid + ": " + w + " (" + why + "); retry in " + wifiD + " s");
-      wifiUp = 0;
-      dev("L", 1); // a corrected password in iot.json is used at the next attempt
-      wifiT = setTimeout(dev, (lost ? 1 : wifiD) * 1000, "w");
-      if (!lost) wifiD = Math.min(wifiD * 2, Math.min(60, (cfg.boMax || 60000) / 1000));
+    case "n":
+      renT = 0;
+      return mq.reconnect("renewing the connection"); // logged by the client ("offline: ...")
+    case "c":
+      // the MQTT client, once WiFi is up and the clock is valid (no signing before it: SNTP,
+      // 2024-01-01); a = 1: a later check (repeats are harmless: the first valid one starts it)
+      if (mq) return;
+      if (getTime() + corr < 1704067200) {
+        if (!a) dev("I", "waiting for the clock (SNTP)");
+        return setTimeout(dev, 1000, "c", 1);
+      }
+      c = dev("L");
+      // only the options that are set (the client keeps this object for the whole uptime)
+      t = { clientId: c.clientId || c.thing, maxPacket: c.maxPkt || 2048, queueMax: 8, open: dev, onEvent: dev };
+      for (b of "keepAlive,kaMin,tls,relayHost,relayPort".split(",")) if (c[b]) t[b] = c[b];
+      if (c.pingTo) t.pingTimeout = c.pingTo * 1000;
+      if (c.boMin) t.backoffMin = c.boMin;
+      if (c.boMax) t.backoffMax = c.boMax;
+      mq = createMqttClient(t);
+      // One SUBSCRIBE of 6 filters (AWS: at most 8 per SUBSCRIBE). Not shadow/# nor shadow/update/+:
+      // they would also bring update/documents (two whole documents per update) and the echo of our
+      // own requests. jobs/+/+/+ = $next/get/accepted|rejected and <jobId>/update/accepted|rejected:
+      // jobs answers go only to the connection that asked, and we ask nothing else of three levels.
+      for (t of "shadow/get/+,shadow/update/accepted,shadow/update/rejected,shadow/update/delta,jobs/notify-next,jobs/+/+/+".split(",")) mq.subscribe(P + t, 1);
       return;
-    }
-    wifiD = 1;
-    if (wifiUp) return;
-    wifiUp = 1;
-    dev("I", "wifi connected " + require("Wifi").getIP().ip);
-    if (!started && !clkT) dev("c");
-    return;
+    case "B":
+      try {
+        require("TelnetServer").setOptions({ mode: "off" });
+      } catch (e) {}
+      c = dev("L");
+      if (cfgErr) {
+        led("b", 1e9); // the "no valid configuration" pattern (NodeMCU LED)
+        setTimeout(dev, 5000, "B"); // read iot.json again: no reset needed once it is written
+        return;
+      }
+      P = "$aws/things/" + c.thing + "/";
+      dev("I", "boot " + c.thing);
+      require("Wifi").setSNTP(c.sntp || "pool.ntp.org", 0); // sets the clock once WiFi is up (see "c")
+      sc = signCache(bootHash());
+      t = dev("R", "iot.set") || {};
+      refresh = t.r || c.refresh || 30;
+      t = t.o === true;
+      led("i", c.ledPin == null ? 2 : c.ledPin, c.ledLow !== false);
+      led("s", t);
+      shadowDo("i", dev, Math.random().toString(36).substr(2, 4)); // clientToken prefix of this boot
+      jobsDo("i", dev, dev("R", "iot.job"));
+      shadowDo("r", { on: t, btnCount: 0, refresh: refresh });
+      if (c.dhtPin != null) dhtRead(c.dhtPin); // (default 5)
+      // button: a press (falling edge, 50 ms debounce, internal pull-up) is a tick() with the event
+      pinMode(c.btnPin | 0, "input_pullup");
+      setWatch(tick, c.btnPin | 0, { edge: "falling", repeat: true, debounce: 50 });
+      require("Wifi").on("disconnected", dev);
+      dev("w");
+      return tick();
+    default:
+      // WiFi: the Wifi.connect callback (null, or the reason it failed) and the "disconnected"
+      // event ({reason}): the link was lost (the firmware connects again itself)
+      t = op && op.reason;
+      if (t) {
+        if (!wifiUp) return; // from a failing connect(): its callback says why
+        op = t;
+      }
+      if (op) {
+        c = dev("L");
+        dev("W", "wifi " + (t ? "lost" : c.ssid) + ": " + op.split("_").join(" ") + "; retry in " + wifiD + " s");
+        wifiUp = 0;
+        setTimeout(dev, wifiD * 1000, "w");
+        wifiD = Math.min(wifiD * 2, 60);
+        return;
+      }
+      wifiD = wifiUp = 1;
+      dev("I", "wifi connected " + require("Wifi").getIP().ip);
+      dev("c");
   }
-  // boot
-  try {
-    require("TelnetServer").setOptions({ mode: "off" });
-  } catch (e) {}
-  if (!dev("L", 0)) {
-    setTimeout(dev, 5000, "B"); // read iot.json again: no reset needed once it is written
-    return;
-  }
-  dev("I", "boot " + cfg.thing);
-  set = require("Storage").readJSON("iot.set", true) || {};
-  refresh = typeof set.r === "number" ? set.r : cfg.refresh;
-  on = set.o === true;
-  led("i", cfg.ledPin, cfg.ledLow);
-  led("s", on);
-  shadowDo("i", dev, ((46656 + Math.random() * 1632959) | 0).toString(36)); // 4-character token prefix of this boot
-  jobsDo("i", dev, require("Storage").readJSON("iot.job", true) || null);
-  shadowDo("r", { on: on, btnCount: 0, refresh: refresh });
-  // button: a press (falling edge, 50 ms debounce, internal pull-up) is a tick() with the event
-  pinMode(cfg.btnPin, "input_pullup");
-  setWatch(tick, cfg.btnPin, { edge: "falling", repeat: true, debounce: 50 });
-  require("Wifi").on("disconnected", dev);
-  require("Wifi").on("connected", dev);
-  dev("w");
-  tick();
-}
-
-export function boot(): void {
-  dev("B");
 }
 
 // Test/figures hook: the module state, so the simulator's variable estimate can see it (module scope
 // is invisible to it). Unused by main.ts, so esbuild drops it from the device bundle.
 export function internals(): any {
-  return { cfg: cfg, mq: mq, set: set, sc: sc, P: P };
+  return { mq: mq, sc: sc, P: P };
 }

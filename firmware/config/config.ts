@@ -1,7 +1,9 @@
 // Device configuration: one flat JSON object in the Storage file CONFIG_FILE, written at flash
-// time (npm run flash / npm run configure), never compiled into the bundle. Flat keys with short
-// names because every nested object and every key costs JS variables on an ESP8266.
-// Pure module: no Espruino globals, so the flashing tool validates with the same code.
+// time (npm run flash / npm run configure), never compiled into the bundle. Pure module.
+// The device does not keep it in RAM: it reads the file where a value is needed (signing, WiFi,
+// connecting) and applies each default there. The host (scripts/device-config.ts validateConfig)
+// checks everything (ranges, unknown keys, pins per board) before a file reaches a board; the
+// device keeps the compact checkConfig below, so a missing or broken file is still said in words.
 
 export const CONFIG_FILE = "iot.json";
 
@@ -9,7 +11,7 @@ export interface DeviceConfig {
   ssid: string; // WiFi network
   pass: string; // WiFi password ("" for an open network)
   host: string; // AWS IoT endpoint as signed and sent in Host, e.g. abc-ats.iot.eu-west-1.amazonaws.com
-  port: number; // endpoint port (443 on AWS); part of the signed host when not 443
+  port: number; // endpoint port [443]; part of the signed host when not 443
   region: string; // e.g. eu-west-1
   akid: string; // IAM access key id
   secret: string; // IAM secret access key
@@ -19,14 +21,14 @@ export interface DeviceConfig {
   clientId?: string;
   relayHost?: string; // optional TCP target (a TLS relay on the LAN) when it differs from host
   relayPort?: number;
-  tls: boolean; // open the socket with require("tls") (ESP32 direct to AWS); false through a relay
-  dhtPin: number; // GPIO numbers (NodeMCU D1 = 5, D2 = 4, D3 = 0, D4 = 2)
-  ledPin: number;
-  ledLow: boolean; // LED is lit by a low level (NodeMCU on-board LED)
-  btnPin: number;
-  refresh: number; // report interval, seconds
-  keepAlive: number; // MQTT keep-alive, seconds (AWS clamps to 30..1200)
-  sntp: string; // SNTP server
+  tls: boolean; // [false] open the socket with require("tls") (ESP32 direct to AWS); false through a relay
+  dhtPin: number; // GPIO numbers (NodeMCU D1 = 5, D2 = 4, D3 = 0, D4 = 2) [5]
+  ledPin: number; // [2]
+  ledLow: boolean; // LED is lit by a low level (NodeMCU on-board LED) [true]
+  btnPin: number; // [0]
+  refresh: number; // report interval, seconds [30]
+  keepAlive: number; // MQTT keep-alive, seconds (AWS clamps to 30..1200) [60]
+  sntp: string; // SNTP server [pool.ntp.org]
   // Optional tuning (issue 7), defaults in brackets; tests shorten them:
   boMin?: number; // reconnect backoff base, ms [1000]
   boMax?: number; // reconnect backoff cap, ms [120000]
@@ -37,33 +39,13 @@ export interface DeviceConfig {
   pingTo?: number; // seconds to wait for PINGRESP before the link is declared dead [10]
 }
 
-// Defaults (applied by validateConfig): port 443, tls false, dhtPin 5, ledPin 2, ledLow true, btnPin 0,
-// refresh 30, keepAlive 60, sntp "pool.ntp.org".
-
-// Returns the config with defaults applied, or a list of plain-words problems.
-export function validateConfig(raw: any): { config?: DeviceConfig; errors: string[] } {
-  const errors: string[] = [];
-  if (!raw || typeof raw !== "object") return { errors: ["configuration is missing or not a JSON object"] };
-  // Defaults and key lists live inside the function (as literals): module-level constants would
-  // hold about 80 JS variables for the whole uptime; here they exist only while it runs.
-  const c: any = { port: 443, tls: false, dhtPin: 5, ledPin: 2, ledLow: true, btnPin: 0, refresh: 30, keepAlive: 60, sntp: "pool.ntp.org" };
-  for (const k of Object.keys(raw)) if (raw[k] !== undefined && raw[k] !== null) c[k] = raw[k];
-  if (c.pass === undefined) c.pass = "";
-  for (const k of "ssid,host,region,akid,secret,thing".split(",")) if (typeof c[k] !== "string" || c[k] === "") errors.push(k + " is required (a non-empty string)");
-  for (const k of "pass,token,clientId,relayHost,sntp".split(",")) if (c[k] !== undefined && typeof c[k] !== "string") errors.push(k + " must be a string");
-  for (const k of "port,relayPort,tokenExp,dhtPin,ledPin,btnPin,refresh,keepAlive,boMin,boMax,life,maxPkt,getTo,kaMin,pingTo".split(",")) {
-    if (c[k] !== undefined && (typeof c[k] !== "number" || c[k] !== c[k])) errors.push(k + " must be a number");
-  }
-  for (const k of ["tls", "ledLow"]) if (typeof c[k] !== "boolean") errors.push(k + " must be true or false");
-  if (typeof c.thing === "string" && !/^[a-zA-Z0-9:_-]+$/.test(c.thing)) {
-    errors.push("thing may contain only letters, digits, ':', '_' and '-'");
-  }
-  if (typeof c.thing === "string" && c.thing.length > 128) errors.push("thing is longer than 128 characters");
-  if (typeof c.refresh === "number" && (c.refresh < 1 || c.refresh > 86400)) errors.push("refresh must be 1..86400 seconds");
-  if (typeof c.port === "number" && (c.port < 1 || c.port > 65535)) errors.push("port must be 1..65535");
-  if (typeof c.life === "number" && c.life < 10) errors.push("life must be at least 10 seconds");
-  if (typeof c.maxPkt === "number" && (c.maxPkt < 512 || c.maxPkt > 65536)) errors.push("maxPkt must be 512..65536 bytes");
-  if (c.relayHost !== undefined && c.relayPort === undefined) errors.push("relayPort is required with relayHost");
-  if (errors.length) return { errors: errors };
-  return { config: c as DeviceConfig, errors: errors };
+// "" when c is usable by the device, else its problems in plain words joined by "; ": the required
+// keys and the characters of the thing name (it goes into topics). Types, ranges and unknown keys
+// are checked on the host (scripts/device-config.ts validateConfig, which runs this one too).
+export function checkConfig(c: any): string {
+  if (!c) return "missing or not JSON";
+  let e = "";
+  for (const k of ["ssid", "host", "region", "akid", "secret", "thing"]) if (!c[k]) e += "; " + k + " is required";
+  if (!/^[a-zA-Z0-9:_-]+$/.test(c.thing)) e += "; thing may contain only A-Z a-z 0-9 : _ -";
+  return e.substr(2);
 }

@@ -10,26 +10,19 @@ export interface DhtReading {
   h: number; // % RH
 }
 
-export const DHT_ONE_US = 48; // widths above this are a 1 (0 ~ 27 us, 1 ~ 70 us)
-const MIN_US = 8; // shorter than this: noise
-const MAX_US = 110; // longer than this inside the 40 bits: not a bit
-
+// Widths above 48 us are a 1 (0 ~ 27 us, 1 ~ 70 us); outside 8..110 us a width is not a bit.
 export function decodeDht(w: ArrayLike<number>, n: number): DhtReading | string {
-  if (n <= 0) return "no response";
-  if (n < 40) return "incomplete (" + n + " of 40 bits)";
+  if (n < 40) return n > 0 ? "incomplete (" + n + " of 40 bits)" : "no response";
   const b = [0, 0, 0, 0, 0];
-  const s = n - 40;
   for (let i = 0; i < 40; i++) {
-    const us = w[s + i];
-    if (!(us >= MIN_US && us <= MAX_US)) return "bad bit timing";
-    b[i >> 3] = (b[i >> 3] << 1) | (us > DHT_ONE_US ? 1 : 0);
+    const us = w[n - 40 + i];
+    if (!(us >= 8 && us <= 110)) return "bad bit timing";
+    b[i >> 3] = b[i >> 3] * 2 + +(us > 48);
   }
-  if (((b[0] + b[1] + b[2] + b[3]) & 255) !== b[4]) return "checksum error";
+  if (((b[0] + b[1] + b[2] + b[3]) & 255) != b[4]) return "checksum error";
   const h = b[0] + b[1] / 10;
-  let t = b[2] + (b[3] & 127) / 10;
-  if (b[3] & 128) t = -t;
-  if (h > 100 || t > 80 || t < -40) return "value out of range";
-  return { t: t, h: h };
+  const t = (b[3] & 128 ? -1 : 1) * (b[2] + (b[3] & 127) / 10);
+  return h > 100 || t > 80 || t < -40 ? "value out of range" : { t: t, h: h };
 }
 
 // Builds the width list a healthy sensor produces for the given bytes (tests and the simulator docs).

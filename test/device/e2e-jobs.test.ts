@@ -45,7 +45,7 @@ test("unknown operation -> REJECTED; bad set-config -> FAILED with statusDetails
   expect(cloud.jobs.describeExecution("fmt-1", "jb-unknown").statusDetails).toEqual({ reason: "unknown operation: format-disk" });
   await cloud.jobs.createJob({ jobId: "cfg-bad", targets: ["jb-unknown"], document: { operation: "set-config", refresh: -3, color: "red" } });
   await until(() => status("cfg-bad", "jb-unknown") === "FAILED", "FAILED");
-  expect(cloud.jobs.describeExecution("cfg-bad", "jb-unknown").statusDetails.reason).toMatch(/refresh .*; color unknown setting/);
+  expect(cloud.jobs.describeExecution("cfg-bad", "jb-unknown").statusDetails.reason).toMatch(/refresh .*; color unknown key/);
   expect(d.errors).toEqual([]);
 });
 

@@ -1,6 +1,8 @@
-// Unit tests (vectors) for the device's pure modules: DHT11 decoder, HTTP date parser.
+// Unit tests (vectors) for the device's pure modules: the DHT11 decoder and the compact
+// configuration check. (The 403's Date is read with Date.parse, which Espruino 2v29 has: the
+// clock-skew correction is covered end to end in e2e-faults and resilience/faults-cloud.)
 import { decodeDht, encodeDhtWidths } from "../../firmware/sensors/dht11-decode";
-import { parseHttpDate } from "../../firmware/app/time";
+import { checkConfig } from "../../firmware/config/config";
 
 describe("DHT11 bit decoder", () => {
   const dec = (w: number[]) => decodeDht(w, w.length);
@@ -51,23 +53,24 @@ describe("DHT11 bit decoder", () => {
   });
 });
 
-describe("HTTP date parser (no Date.UTC on Espruino)", () => {
-  test("RFC 1123 vectors", () => {
-    expect(parseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT")).toBe(784111777);
-    expect(parseHttpDate("Thu, 01 Jan 1970 00:00:00 GMT")).toBe(0);
-    expect(parseHttpDate("Sun, 22 Nov 2026 00:15:51 GMT")).toBe(Date.UTC(2026, 10, 22, 0, 15, 51) / 1000);
-    expect(parseHttpDate("Tue, 29 Feb 2028 23:59:59 GMT")).toBe(Date.UTC(2028, 1, 29, 23, 59, 59) / 1000);
+describe("device configuration check (iot.json)", () => {
+  const good = { ssid: "lab", pass: "", host: "h.example", region: "eu-west-1", akid: "AKIA", secret: "s", thing: "dev-1" };
+
+  test("a minimal file is usable: every other key has a default on the device", () => {
+    expect(checkConfig(good)).toBe("");
+    expect(checkConfig({ ...good, port: 8883, tls: true, ledLow: false, refresh: 5, token: "t", relayHost: "r", relayPort: 1 })).toBe("");
   });
-  test("matches Date.UTC over many days", () => {
-    for (let t = 0; t < 4102444800; t += 86400 * 37 + 3671) {
-      expect(parseHttpDate(new Date(t * 1000).toUTCString())).toBe(t);
-    }
-    expect(parseHttpDate("Wed, 01 Mar 2000 00:00:00 GMT")).toBe(11017 * 86400);
-  });
-  test("garbage gives NaN", () => {
-    ["", "yesterday", "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49 GMT", "Sun, 32 Nov 1994 08:49:37 GMT"].forEach((s) =>
-      expect(parseHttpDate(s)).toBeNaN(),
-    );
-    expect(parseHttpDate(undefined as any)).toBeNaN();
+
+  test("missing file, missing keys, a bad thing name: all said in plain words at once", () => {
+    expect(checkConfig(undefined)).toBe("missing or not JSON");
+    expect(checkConfig(null)).toBe("missing or not JSON"); // what readJSON gives for a file that is not JSON
+    expect(checkConfig({ ssid: "lab", thing: "bad name!", host: "", akid: "" }).split("; ")).toEqual([
+      "host is required",
+      "region is required",
+      "akid is required",
+      "secret is required",
+      "thing may contain only A-Z a-z 0-9 : _ -",
+    ]);
+    expect(checkConfig({ ...good, thing: undefined })).toBe("thing is required");
   });
 });

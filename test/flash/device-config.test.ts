@@ -1,5 +1,6 @@
 // scripts/device-config.ts (env/.env -> iot.json) and the board checks of scripts/flash/boards.ts.
-import { configFromEnv, parseEnvFile, mergeEnv, maskConfig, withoutDeviceEnv, ENV_FIELDS, secretValues } from "../../scripts/device-config";
+import { configFromEnv, parseEnvFile, mergeEnv, maskConfig, withoutDeviceEnv, ENV_FIELDS, secretValues, validateConfig, CONFIG_KEYS } from "../../scripts/device-config";
+import { checkConfig } from "../../firmware/config/config";
 import { checkConfigForBoard, checkFit, loadBoard, storageFootprint } from "../../scripts/flash/boards";
 
 const BASE = {
@@ -59,6 +60,37 @@ describe("configFromEnv", () => {
     const env = withoutDeviceEnv({ ...BASE, PATH: "/bin" });
     expect(env).toEqual({ PATH: "/bin" });
     expect(ENV_FIELDS.length).toBeGreaterThan(20);
+  });
+});
+
+describe("validateConfig: the full check of iot.json on the host (the device keeps a compact one)", () => {
+  const ok = { ssid: "Net", host: "abc-ats.iot.eu-west-1.amazonaws.com", region: "eu-west-1", akid: "AKIA", secret: "s", thing: "dev-1" };
+
+  it("applies the firmware's defaults, and what it accepts the device accepts", () => {
+    const r = validateConfig(ok);
+    expect(r.errors).toEqual([]);
+    expect(r.config).toMatchObject({ port: 443, tls: false, dhtPin: 5, ledPin: 2, ledLow: true, btnPin: 0, refresh: 30, keepAlive: 60, sntp: "pool.ntp.org", pass: "" });
+    expect(checkConfig(r.config)).toBe("");
+  });
+  it("refuses wrong types, unknown keys, ranges and bad combinations, all at once", () => {
+    const r = validateConfig({ ...ok, thing: "bad name!", port: "443", tls: "no", ledPin: 2.5, refresh: 0, maxPkt: 100, relayHost: "r", colour: "red", life: 5 });
+    expect(r.config).toBeUndefined();
+    expect(r.errors).toEqual(expect.arrayContaining([
+      "thing may contain only A-Z a-z 0-9 : _ -",
+      "port must be a number",
+      "tls must be true or false",
+      "ledPin must be a whole number",
+      "refresh must be 1..86400 seconds",
+      "maxPkt must be 512..65536 bytes",
+      "relayPort is required with relayHost",
+      "colour is not a configuration key",
+      "life must be at least 10 seconds",
+    ]));
+    expect(validateConfig(null).errors).toEqual(["configuration is missing or not a JSON object"]);
+    expect(validateConfig({ ssid: "Net" }).errors).toEqual(expect.arrayContaining(["host is required", "secret is required"]));
+  });
+  it("knows every key of the DeviceConfig that the env variables set", () => {
+    for (const f of ENV_FIELDS) expect(CONFIG_KEYS).toContain(f.key);
   });
 });
 
