@@ -13,7 +13,7 @@ import * as mp from "mqtt-packet";
 import * as mqtt from "mqtt";
 import * as esbuild from "esbuild";
 import { estimateCodeVars } from "./size";
-import { MqttDecoder, mqttPublish } from "../firmware/mqtt/codec";
+import { MqttDecoder, mqttPublish } from "../firmware/mqtt/codec-server";
 import { startAedes } from "../test/mqtt/brokers";
 import { buildFixture, startFixture, waitEvent } from "../test/mqtt/sim-helpers";
 
@@ -83,7 +83,7 @@ async function e2eBench(dir: string, fixture: string): Promise<void> {
   const b = await startAedes();
   const peer = await peerClient(b.mqttUrl, "bench-peer");
   const dev = await startFixture(fixture, "bench-dev", b.wsUrl, { keepAlive: 60, queueMax: 64 });
-  await waitEvent(dev, (e) => e.ev == "suback", 10000, 0);
+  await waitEvent(dev, (e) => e.ev == "connect", 10000, 0); // subscribed
   const other = await peerClient(b.mqttUrl, "bench-mqttjs");
   await other.subscribeAsync("dev/bench-mqttjs/in/#", { qos: 1 });
   await peer.subscribeAsync("dev/+/out/#", { qos: 1 });

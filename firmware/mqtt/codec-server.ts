@@ -1,7 +1,56 @@
-// Decoding of the client-to-server packets CONNECT, SUBSCRIBE and UNSUBSCRIBE, for tests and
-// tools (a broker side). Pure. Importing this module registers it with the codec's decoder; the
-// device never imports it, so its bundle does not carry this code.
-import { CONNECT, MqttPacket, SUBSCRIBE, packetName, setServerParser } from "./codec";
+// The codec's test-and-tools side (the device never imports this module, so its bundle does not
+// carry it): named encoders over mqttEnc, the server-side packets (CONNACK, SUBACK), a decoder object
+// over mqttFeed that also parses the client-to-server packets CONNECT, SUBSCRIBE and UNSUBSCRIBE.
+// Pure.
+import { CONNACK, CONNECT, MqttFeedState, MqttPacket, SUBSCRIBE, mqtt as mqttEnc, mqtt as mqttFeed, mqtt as mqttSay } from "./codec";
+
+export function packetName(t: number): string {
+  return mqttSay(t);
+}
+export function connackWords(rc: number): string {
+  return mqttSay(CONNACK, rc);
+}
+
+// ---------------------------------------------------------------- encoders
+
+export function encodeLength(n: number): string {
+  let s = "";
+  do {
+    s += String.fromCharCode((n > 127 ? 128 : 0) | (n & 127));
+    n = n >> 7;
+  } while (n > 0);
+  return s;
+}
+export function mqttConnect(clientId: string, keepAlive: number, clean: boolean, username?: string, password?: string): string {
+  return mqttEnc(CONNECT, keepAlive, { clientId: clientId, clean: clean, username: username, password: password });
+}
+export function mqttPublish(topic: string, payload: string, qos: number, retain: boolean, dup: boolean, id: number): string {
+  return mqttEnc(0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0), id, topic, payload);
+}
+export function mqttAck(type: number, id: number): string {
+  return mqttEnc(type, id);
+}
+export function mqttSubscribe(id: number, filters: string[], qoss: number[]): string {
+  return mqttEnc(SUBSCRIBE, id, filters.map((f, i) => qoss[i] + f));
+}
+export function mqttUnsubscribe(id: number, filters: string[]): string {
+  return mqttEnc(10 /* UNSUBSCRIBE */, id, filters);
+}
+export const MQTT_PINGREQ = "\xc0\x00";
+export const MQTT_PINGRESP = "\xd0\x00";
+export const MQTT_DISCONNECT = "\xe0\x00";
+
+// Server-side packets.
+export function mqttConnack(sp: boolean, rc: number): string {
+  return String.fromCharCode(0x20, 2, sp ? 1 : 0, rc);
+}
+export function mqttSuback(id: number, codes: number[]): string {
+  let b = String.fromCharCode(id >> 8, id & 255);
+  for (let i = 0; i < codes.length; i++) b += String.fromCharCode(codes[i]);
+  return "\x90" + encodeLength(b.length) + b;
+}
+
+// ---------------------------------------------------------------- decoding
 
 let B = "";
 let P = 0;
@@ -19,6 +68,7 @@ function rid(): number {
   return v;
 }
 
+// CONNECT, SUBSCRIBE or UNSUBSCRIBE from its body: the packet, or what is wrong in plain words.
 export function parseServerBound(t: number, b: string): MqttPacket | string {
   B = b;
   P = 0;
@@ -70,4 +120,41 @@ export function parseServerBound(t: number, b: string): MqttPacket | string {
   return s;
 }
 
-setServerParser(parseServerBound);
+// Streaming decoder object (tests, tools, brokers) over the device's mqttFeed: new MqttDecoder(max,
+// onPacket); feed(chunk) returns "" or a protocol error, and after an error stays failed until
+// reset() (a new stream). Client-to-server packets are parsed (parseServerBound).
+export class MqttDecoder implements MqttFeedState {
+  maxPacket: number;
+  h = 0;
+  len?: number;
+  left?: number;
+  body?: string;
+  err = "";
+  on: (p: MqttPacket) => void;
+  constructor(max: number, on: (p: MqttPacket) => void) {
+    this.maxPacket = max;
+    this.on = on;
+  }
+  onData(t: any, p: MqttPacket): void {
+    if (this.err) return;
+    if (p.body !== undefined) {
+      const x = parseServerBound(p.type, p.body);
+      if (typeof x == "string") {
+        this.err = x;
+        return;
+      }
+      p = x;
+    }
+    this.on(p);
+  }
+  reset(): void {
+    this.h = 0;
+    this.err = "";
+  }
+  feed(c: string): string {
+    if (this.err) return "decoder used after a protocol error: " + this.err;
+    const e = mqttFeed(this, c);
+    if (e) this.err = e;
+    return this.err;
+  }
+}

@@ -1,5 +1,5 @@
 // MQTT topic names and filters: pure functions.
-import { mqttSay } from "./codec";
+import { mqtt as mqttSay } from "./codec";
 
 // True when `topic` matches `filter` ("+" one level, "#" this level and all below; a topic
 // starting with "$" is not matched by a filter starting with a wildcard).
@@ -16,7 +16,8 @@ export function topicMatch(filter: string, topic: string): boolean {
 }
 
 // "" when the filter is valid / the topic name is valid for PUBLISH, otherwise the reason in plain
-// words. The check itself is in codec.ts (mqttSay), one function object for all words on the device.
+// words. The check itself is in codec.ts (mqtt(topic, isFilter)), one function object for all words
+// on the device.
 export function filterProblem(filter: string): string {
   return mqttSay(filter, true);
 }

@@ -1,12 +1,13 @@
-// A fake transport + clock for the session state machine (no sockets, no real time).
-import "../../firmware/mqtt/codec-server"; // decoding of CONNECT/SUBSCRIBE/UNSUBSCRIBE
-import { MqttDecoder, MqttPacket } from "../../firmware/mqtt/codec";
-import { MqttEnv, MqttOptions, MqttSession, MqttTransport } from "../../firmware/mqtt/session";
+// A fake transport + timer for the session state machine (no sockets, no real time).
+import { MqttDecoder } from "../../firmware/mqtt/codec-server";
+import { MqttPacket } from "../../firmware/mqtt/codec";
+import { MqttOptions, MqttSession, MqttTransport, mqttSession } from "../../firmware/mqtt/session";
 
 export class FakeLink implements MqttTransport {
   opened = 0;
   closed = 0;
   sent: MqttPacket[] = [];
+  raw: string[] = [];
   dec: MqttDecoder;
   constructor() {
     this.dec = new MqttDecoder(1 << 20, (p) => this.sent.push(p));
@@ -16,6 +17,7 @@ export class FakeLink implements MqttTransport {
   }
   write(d: string): void {
     if (this.closed) throw new Error("write after close");
+    this.raw.push(d);
     const e = this.dec.feed(d);
     if (e) throw new Error("session wrote a bad packet: " + e);
   }
@@ -24,31 +26,33 @@ export class FakeLink implements MqttTransport {
   }
 }
 
+// Math.random is replaced by `rand` while a world exists: call restore() (or jest.restoreAllMocks()).
 export class FakeWorld {
-  now = 1_000_000;
+  now = 1_000_000; // the test's clock (the session never reads one)
   timerAt = -1;
   wakes = 0;
   rand = 0.5;
   links: FakeLink[] = [];
   events: [string, any][] = [];
   s: MqttSession;
-  env: MqttEnv;
+  env: (a: any, b?: any, c?: any) => any;
   constructor(o: Partial<MqttOptions> = {}) {
-    this.env = {
-      now: () => this.now,
-      connect: () => {
+    jest.spyOn(Math, "random").mockImplementation(() => this.rand);
+    this.env = (a, b) => {
+      if (typeof a == "object") {
         const l = new FakeLink();
         this.links.push(l);
         return l;
-      },
-      wake: (ms) => {
+      }
+      if (typeof a == "number") {
+        expect(a).toBeGreaterThanOrEqual(0);
         this.wakes++;
-        this.timerAt = ms < 0 ? -1 : this.now + ms;
-      },
-      event: (t, a) => this.events.push([t, a]),
-      random: () => this.rand,
+        this.timerAt = this.now + a;
+        return;
+      }
+      this.events.push([a, b]);
     };
-    this.s = new MqttSession(Object.assign({ clientId: "dev1" }, o), this.env);
+    this.s = mqttSession.call(Object.assign({ clientId: "dev1" }, o), this.env); // starts the first attempt
   }
   get link(): FakeLink {
     return this.links[this.links.length - 1];
@@ -60,7 +64,7 @@ export class FakeWorld {
       if (this.timerAt < 0 || this.timerAt > end) break;
       this.now = Math.max(this.now, this.timerAt);
       this.timerAt = -1;
-      this.s.onTimer();
+      this.s.onData();
     }
     this.now = end;
   }

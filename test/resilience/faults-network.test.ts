@@ -107,7 +107,7 @@ test("half-open link (nothing comes back, no PINGRESP): detected, reconnected, s
   d.faults.stallSockets(true);
   await cloud.shadows.update(T, { state: { desired: { on: true } } }); // lost in the stalled link
   // keep-alive 2 s + the 2 s PINGRESP deadline
-  await d.waitForLog("no PINGRESP from the broker in time", 15000);
+  await d.waitForLog("no PINGRESP in time", 15000);
   d.faults.stallSockets(false);
   await connections(d, 2);
   await converged(cloud, d, T, { on: true, refresh: 5 });
@@ -204,7 +204,7 @@ test("oversized incoming message: skipped and acknowledged, the connection stays
   };
   const big = JSON.stringify({ state: { pad: "x".repeat(6000) }, version: 999 });
   conn.toDevice(publishPacket("$aws/things/" + T + "/shadow/update/delta", big, 1, 4242));
-  await d.waitForLog(/skipped a \d+-byte PUBLISH on \$aws\/things\/rs-big\/shadow\/update\/delta: over the 1024-byte limit/, 5000);
+  await d.waitForLog(/skipped a \d+-byte PUBLISH on \$aws\/things\/rs-big\/shadow\/update\/delta \(limit 1024\)/, 5000);
   await until(() => acks.includes(4242), "PUBACK for the skipped QoS 1 message");
   await converge(cloud, d, T, { on: true, refresh: 3 });
   expect(count(d, CONNECTED)).toBe(1); // never dropped the connection
@@ -213,12 +213,12 @@ test("oversized incoming message: skipped and acknowledged, the connection stays
 
 describe("malformed MQTT from the broker side: that connection is dropped, the device reconnects", () => {
   const cases: [string, Buffer, RegExp][] = [
-    ["reserved packet type", Buffer.from([0xf0, 0x00]), /reserved packet type 15/],
-    ["PUBLISH with QoS 3", Buffer.from([0x36, 0x05, 0x00, 0x01, 0x61, 0x00, 0x01]), /QoS 3/],
-    ["remaining length over 4 bytes", Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x7f]), /remaining length/],
-    ["truncated PUBLISH topic", Buffer.from([0x30, 0x02, 0x00, 0x09]), /truncated/],
-    ["CONNACK after CONNACK", Buffer.from([0x20, 0x02, 0x00, 0x00]), /second CONNACK/],
-    ["a packet only clients send", Buffer.from([0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x00]), /only clients send|unexpected/],
+    ["reserved packet type", Buffer.from([0xf0, 0x00]), /protocol error: bad packet header 240/],
+    ["PUBLISH with QoS 3", Buffer.from([0x36, 0x05, 0x00, 0x01, 0x61, 0x00, 0x01]), /protocol error: bad packet header 54/],
+    ["remaining length over 4 bytes", Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x7f]), /protocol error: bad remaining length/],
+    ["truncated PUBLISH topic", Buffer.from([0x30, 0x02, 0x00, 0x09]), /protocol error: bad PUBLISH \(2 bytes\)/],
+    ["CONNACK after CONNACK", Buffer.from([0x20, 0x02, 0x00, 0x00]), /unexpected CONNACK/],
+    ["a packet only clients send", Buffer.from([0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 0x61, 0x00]), /unexpected SUBSCRIBE/],
   ];
   test.each(cases)("%s", async (name, raw, why) => {
     const T = "rs-bad-" + name.replace(/[^a-z0-9]+/gi, "-").toLowerCase().slice(0, 30);
@@ -226,7 +226,7 @@ describe("malformed MQTT from the broker side: that connection is dropped, the d
     await connections(d, 1);
     await converge(cloud, d, T, { on: false, refresh: 2 });
     proxy.current!.toDevice(raw);
-    const line = await d.waitForLog(/protocol error from the broker|the broker sent/, 5000);
+    const line = await d.waitForLog(/protocol error|unexpected/, 5000);
     expect(line).toMatch(why);
     expect(line).toMatch(/^[\x20-\x7e]+$/);
     await connections(d, 2);
