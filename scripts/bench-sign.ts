@@ -10,8 +10,8 @@ import * as path from "path";
 import { createHash } from "crypto";
 import { buildBundle } from "./build";
 import { startDevice } from "../sim/board";
-import { SHA_STATS } from "../firmware/crypto/sha256";
-import { presignMqttUrl, MqttSignConfig, NativeSha, SignCache } from "../firmware/aws/sigv4";
+import * as sha from "../firmware/crypto/sha256";
+import { presign, signCache, MqttSignConfig, NativeSha } from "../firmware/aws/sigv4";
 
 const CFG: MqttSignConfig = {
   host: "a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com",
@@ -29,25 +29,24 @@ function time(n: number, fn: (i: number) => void): number {
 
 function node(H: NativeSha | undefined, label: string): void {
   const N = 2000;
-  for (let i = 0; i < 200; i++) presignMqttUrl({}, CFG, T + i, H); // warm up the JIT
-  const cold = time(N, (i) => presignMqttUrl({}, CFG, T + i, H));
-  const c: SignCache = {};
-  presignMqttUrl(c, CFG, T, H);
-  const warm = time(N, (i) => presignMqttUrl(c, CFG, T + 1 + i, H));
+  for (let i = 0; i < 200; i++) presign(signCache(H), CFG, T + i); // warm up the JIT
+  const cold = time(N, (i) => presign(signCache(H), CFG, T + i));
+  const c = signCache(H);
+  presign(c, CFG, T);
+  const warm = time(N, (i) => presign(c, CFG, T + 1 + i));
   console.log(`node ${label}: cold ${(cold * 1000).toFixed(1)} us, warm ${(warm * 1000).toFixed(1)} us per presign`);
 }
 
 async function main(): Promise<void> {
-  const c: SignCache = {};
-  SHA_STATS.blocks = 0;
-  presignMqttUrl(c, CFG, T);
-  const cold = SHA_STATS.blocks;
-  SHA_STATS.blocks = 0;
-  presignMqttUrl(c, CFG, T + 60);
-  const warm = SHA_STATS.blocks;
-  SHA_STATS.blocks = 0;
-  presignMqttUrl(c, CFG, T + 86400);
-  const nextDay = SHA_STATS.blocks;
+  const c = signCache();
+  const count = (t: number) => {
+    const b0 = sha.blocks;
+    presign(c, CFG, t);
+    return sha.blocks - b0;
+  };
+  const cold = count(T);
+  const warm = count(T + 60);
+  const nextDay = count(T + 86400);
   console.log(`SHA-256 compression calls (TypeScript SHA-256, host ${CFG.host}):`);
   console.log(`  cold presign (empty cache, first after boot): ${cold}`);
   console.log(`  warm presign (same UTC day):                  ${warm}`);

@@ -4,7 +4,7 @@
 // AWS answers 403. The secret is never printed; the URL holds the access key id and the token.
 // --access-key, --secret and --token fall back to AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
 // AWS_SESSION_TOKEN, so the secret need not appear in the shell history.
-import { presignMqttUrl, MqttSignConfig } from "../firmware/aws/sigv4";
+import { presign, signCache, MqttSignConfig } from "../firmware/aws/sigv4";
 
 const USAGE =
   "usage: npm run presign -- --host H --region R --access-key A --secret S [--token T] [--port P] [--expires N] [--date YYYYMMDDTHHMMSSZ]";
@@ -53,12 +53,10 @@ function main(): void {
   if (!cfg.akid) fail("--access-key is required (or AWS_ACCESS_KEY_ID)");
   if (!cfg.secret) fail("--secret is required (or AWS_SECRET_ACCESS_KEY)");
   if (cfg.port !== undefined && (cfg.port < 1 || cfg.port > 65535)) fail("--port must be 1..65535");
-  const when: number | string = a.date ?? Math.floor(Date.now() / 1000);
-  try {
-    process.stdout.write(presignMqttUrl({}, cfg, when) + "\n");
-  } catch (e) {
-    fail((e as Error).message);
-  }
+  if (cfg.expires !== undefined && (cfg.expires < 1 || cfg.expires > 604800)) fail("--expires must be 1..604800 seconds");
+  if (a.date !== undefined && !/^\d{8}T\d{6}Z$/.test(a.date)) fail("--date must be YYYYMMDDTHHMMSSZ, got " + JSON.stringify(a.date));
+  // the firmware's own signer (TypeScript SHA-256); the device's clock guard is not applied
+  process.stdout.write(presign(signCache(), cfg, a.date ?? Math.floor(Date.now() / 1000)) + "\n");
 }
 
 if (require.main === module) main();

@@ -1,10 +1,10 @@
 // Device adapter for signing (the only crypto/aws file that touches Espruino globals): picks the
-// SHA-256 once at boot (the board's native one on ESP32, the TypeScript one on ESP8266) and runs
-// the signing steps on timer callbacks so the watchdog is fed between them.
+// SHA-256 once at boot (the board's native one on ESP32, the TypeScript one on ESP8266), guards the
+// clock and runs the signing steps on timer callbacks so the watchdog is fed between them.
 //
-//   const sc = signCache(bootHash());                 // once at boot: {} on an ESP8266
+//   const sc = signCache(bootHash());                 // once at boot
 //   signUrl(sc, cfg, getTime() + corr, (err, url) => { ... });   // each connection attempt
-import { MqttSignConfig, NativeSha, SignCache, presignJob } from "../aws/sigv4";
+import { MqttSignConfig, NativeSha, SignCache, amzDate, presignJob } from "../aws/sigv4";
 
 // The one Espruino global used here, declared for this module so that the Node-side tests (which
 // run signUrl with Node's setTimeout and require) type-check it as well.
@@ -19,41 +19,22 @@ export function bootHash(): NativeSha | undefined {
   } catch (e) {
     // no crypto module at all
   }
-  return (
-    f &&
-    function (s: string): string {
-      return E.toString(f!(s));
-    }
-  );
+  return f && ((s: string) => E.toString(f!(s)));
 }
 
-// Signs the AWS IoT WebSocket URL for cfg (the device config as is: host, port, region, akid,
-// secret, token) at `when` (getTime() + any correction, or "YYYYMMDDTHHMMSSZ") and calls
-// cb(null, "wss://host[:port]/mqtt?...") or cb("error in plain words") from later timer callbacks,
-// never synchronously: the first one checks the input, each later one does at most 2 SHA-256
-// blocks. c is the caller's cache from signCache(bootHash()), kept between calls. While a URL is
-// being signed the signer holds its working set (the SHA-256 kit, the step closure); once cb has
-// run only c is left.
-export function signUrl(c: SignCache, cfg: MqttSignConfig, when: number | string, cb: (err: string | null, url?: string) => void): void {
-  let j: (() => string | undefined) | undefined;
-  function go(): void {
-    let u;
-    try {
-      if (j) u = j();
-      else j = presignJob(c, cfg, when, c.H, true);
-    } catch (e) {
-      cb((e as Error).message);
-      return;
-    }
-    if (u) cb(null, u);
-    else setTimeout(go, 0);
-  }
+// Signs the AWS IoT WebSocket URL for cfg (the device config: host, port, region, akid, secret,
+// token) at t (seconds since 1970) and calls cb(null, "wss://host[:port]/mqtt?...") or cb("error
+// in plain words") from later timer callbacks, never synchronously; each does at most 2 SHA-256
+// blocks. c: the cache from signCache(bootHash()), kept between calls. Refuses a clock before
+// 2024 (SNTP has not set it yet).
+export function signUrl(c: SignCache, cfg: MqttSignConfig, t: number, cb: (err: string | null, url?: string) => void): void {
+  let j: any;
+  const go = () => {
+    if (!(t >= 1704067200)) return cb("clock not set (before 2024)");
+    const u = (j = j || presignJob(c, cfg, amzDate(t)))();
+    if (!u) return setTimeout(go, 0);
+    j = 0; // the signing state is garbage before cb runs
+    cb(null, u);
+  };
   setTimeout(go, 0);
-}
-
-// ---- the older API (kept while firmware/app moves to signUrl)
-
-// Runs fn on a later timer callback, so the watchdog is fed between signing steps.
-export function defer(fn: () => void): void {
-  setTimeout(fn, 0);
 }

@@ -1,10 +1,10 @@
 // Differential test against the AWS SDK signer (@smithy/signature-v4 + @aws-crypto/sha256-js):
 // >= 200 deterministic random inputs; the session token is left out of the SDK's signing and
 // appended afterwards (the AWS IoT rule), exactly as the firmware does.
-import { createHash } from "crypto";
 import { SignatureV4, getCanonicalQuery } from "@smithy/signature-v4";
 import { Sha256 } from "@aws-crypto/sha256-js";
-import { mqttRequest, presign, presignMqttUrl, SignCache, MqttSignConfig, NativeSha } from "../../firmware/aws/sigv4";
+import { presign, signCache, SignCache, MqttSignConfig, NativeSha } from "../../firmware/aws/sigv4";
+import { NATIVE } from "./ref";
 import { prng, pick, randStr } from "./prng";
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
@@ -12,7 +12,11 @@ const UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const LABEL = "abcdefghijklmnopqrstuvwxyz0123456789";
 const REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "eu-central-1", "us-gov-west-1", "cn-north-1", "sa-east-1"];
 const EMPTY = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-const NATIVE: NativeSha = (s) => createHash("sha256").update(Buffer.from(s, "latin1")).digest().toString("latin1");
+
+// The generic request form: the Host (with its port) as the host, method, path and service explicit.
+function generic(cfg: MqttSignConfig): MqttSignConfig {
+  return { ...cfg, host: cfg.port && cfg.port != 443 ? cfg.host + ":" + cfg.port : cfg.host, port: undefined, method: "GET", path: "/mqtt", service: "iotdevicegateway" };
+}
 
 // Exposes the SDK's own canonical-request and string-to-sign builders (protected).
 class SdkSigner extends SignatureV4 {
@@ -24,9 +28,9 @@ class SdkSigner extends SignatureV4 {
   }
 }
 
-// What the SDK produces for the same request, as a query string in the contract's order.
+// What the SDK produces for the same request, as a URL with the query in the contract's order.
 async function sdkPathQuery(cfg: MqttSignConfig, t: number): Promise<string> {
-  const req = mqttRequest(cfg);
+  const req = generic(cfg);
   const signer = new SdkSigner({
     service: "iotdevicegateway",
     region: cfg.region,
@@ -58,7 +62,7 @@ async function sdkPathQuery(cfg: MqttSignConfig, t: number): Promise<string> {
   const sig = query["X-Amz-Signature"];
   const rest = { ...query };
   delete rest["X-Amz-Signature"];
-  let out = "/mqtt?" + getCanonicalQuery({ query: rest } as never) + "&X-Amz-Signature=" + sig;
+  let out = "wss://" + req.host + "/mqtt?" + getCanonicalQuery({ query: rest } as never) + "&X-Amz-Signature=" + sig;
   if (cfg.token) out += "&X-Amz-Security-Token=" + encodeURIComponent(cfg.token).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
   return out;
 }
@@ -85,7 +89,7 @@ function randomCase(r: () => number): { cfg: MqttSignConfig; t: number } {
 
 async function run(seed: number, nat: NativeSha | undefined, n: number) {
   const r = prng(seed);
-  let cache: SignCache = {};
+  let cache: SignCache = signCache(nat);
   const seen = { token: 0, expires: 0, port: 0, noPort: 0, slashPlusEq: 0 };
   for (let i = 0; i < n; i++) {
     const c = randomCase(r);
@@ -95,13 +99,13 @@ async function run(seed: number, nat: NativeSha | undefined, n: number) {
     else seen.noPort++;
     if (/[/+=]/.test(c.cfg.secret)) seen.slashPlusEq++;
     // mostly a fresh cache; sometimes keep it to exercise reuse and invalidation across inputs
-    if (r() < 0.6) cache = {};
-    // the generic request form (Host with the port, explicit method/path/service) ...
-    const ours = presign(cache, mqttRequest(c.cfg), c.t, nat);
+    if (r() < 0.6) cache = signCache(nat);
+    // the device config as is (port separate, defaults) ...
+    const ours = presign(cache, c.cfg, c.t);
     const sdk = await sdkPathQuery(c.cfg, c.t);
     if (ours !== sdk) throw new Error("mismatch for " + JSON.stringify({ ...c.cfg, secret: "<redacted>" }) + " t=" + c.t + "\nours " + ours + "\nsdk  " + sdk);
-    // ... and the device config as is (port separate, defaults): the full URL carries the Host as sent
-    expect(presignMqttUrl(cache, c.cfg, c.t, nat)).toBe("wss://" + mqttRequest(c.cfg).host + ours);
+    // ... and the generic request form (Host with the port, explicit method/path/service)
+    expect(presign(cache, generic(c.cfg), c.t)).toBe(ours);
   }
   // every kind of input really occurred
   for (const k of Object.keys(seen)) expect(seen[k as keyof typeof seen]).toBeGreaterThan(n / 6);
@@ -117,11 +121,11 @@ describe("differential against @smithy/signature-v4", () => {
   test("same day reconnects with one cache agree with the SDK", async () => {
     const r = prng(9);
     const c = randomCase(r);
-    const cache: SignCache = {};
+    const cache = signCache();
     const day0 = Math.floor(c.t / 86400) * 86400;
     for (let k = 0; k < 20; k++) {
       const t = day0 + Math.floor(r() * 86400);
-      expect(presign(cache, mqttRequest(c.cfg), t)).toBe(await sdkPathQuery(c.cfg, t));
+      expect(presign(cache, c.cfg, t)).toBe(await sdkPathQuery(c.cfg, t));
     }
   });
 });

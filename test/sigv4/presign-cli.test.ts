@@ -1,7 +1,7 @@
 // npm run presign: prints the firmware's URL, never the secret.
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { presignMqttUrl } from "../../firmware/aws/sigv4";
+import { presign, signCache } from "../../firmware/aws/sigv4";
 
 const ROOT = path.resolve(__dirname, "../..");
 const TSX = path.join(ROOT, "node_modules/.bin/tsx");
@@ -21,7 +21,7 @@ describe("npm run presign", () => {
     const r = run(["--host", "abc-ats.iot.eu-west-1.amazonaws.com", "--region", "eu-west-1", "--access-key", "AKIAEXAMPLE123",
       "--secret", SECRET, "--token", "tok/en+=", "--port", "8443", "--expires", "3600", "--date", "20260101T010000Z"]);
     expect(r.status).toBe(0);
-    const want = presignMqttUrl({}, {
+    const want = presign(signCache(), {
       host: "abc-ats.iot.eu-west-1.amazonaws.com", port: 8443, region: "eu-west-1", akid: "AKIAEXAMPLE123",
       secret: SECRET, token: "tok/en+=", expires: 3600,
     }, "20260101T010000Z");
@@ -38,6 +38,9 @@ describe("npm run presign", () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain("date must be YYYYMMDDTHHMMSSZ");
     expect(bad.stdout + bad.stderr).not.toContain(SECRET);
+    const expires = run(["--host", "h", "--region", "r", "--access-key", "A", "--secret", SECRET, "--expires", "0"]);
+    expect(expires.status).toBe(1);
+    expect(expires.stderr).toContain("--expires must be 1..604800 seconds");
     const missing = run(["--host", "h", "--region", "r", "--access-key", "A"]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain("--secret is required");

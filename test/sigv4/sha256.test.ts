@@ -1,158 +1,113 @@
-import { createHash, createHmac } from "crypto";
-import { sha256Hex, shaKit, SHA_STATS, SHA_START, SHA_LOAD, SHA_SAVE, SHA_FEED, SHA_END, HMAC_PADS, HMAC_END } from "../../firmware/crypto/sha256";
-import { prng, randBin } from "./prng";
+import { shaKit, blocks } from "../../firmware/crypto/sha256";
+import { presign, signCache, SignInput } from "../../firmware/aws/sigv4";
+import { nodeSha, NATIVE, refUrl } from "./ref";
+import { prng, randBin, randStr } from "./prng";
 
-const bin = (s: string) => Buffer.from(s, "latin1");
-const nodeSha = (s: string) => createHash("sha256").update(bin(s)).digest("hex");
-const nodeHmac = (k: string | Buffer, m: string) => createHmac("sha256", typeof k === "string" ? bin(k) : k).update(bin(m)).digest("hex");
+const hexOf = (s: Int32Array) => Array.from(s, (w) => (w >>> 0).toString(16).padStart(8, "0")).join("");
+
+// A whole message through the compression function, as its contract says: z(s), then each block.
+function sha(m: string, z = shaKit(), s = new Int32Array(8)): string {
+  z(s);
+  for (let p = 0; p < ((m.length + 72) & -64); p += 64) z(s, m, p, 0);
+  return hexOf(s);
+}
 
 describe("SHA-256 (TypeScript, Espruino subset)", () => {
   test("matches node:crypto for every length 0..300 with random binary content", () => {
     const r = prng(1);
+    const z = shaKit();
     for (let n = 0; n <= 300; n++) {
       const s = randBin(r, n);
-      expect(sha256Hex(s)).toBe(nodeSha(s));
+      expect(sha(s, z)).toBe(nodeSha(s));
     }
   });
 
-  test("block-boundary lengths, all-0xFF and all-0x80 bytes", () => {
+  test("block-boundary lengths, all-0xFF, all-0x80 and all-zero bytes", () => {
     const r = prng(2);
     for (const n of [55, 56, 63, 64, 65, 119, 120, 127, 128, 1000]) {
-      for (const s of [randBin(r, n), "\xff".repeat(n), "\x80".repeat(n), "\0".repeat(n)]) {
-        expect(sha256Hex(s)).toBe(nodeSha(s));
-      }
+      for (const s of [randBin(r, n), "\xff".repeat(n), "\x80".repeat(n), "\0".repeat(n)]) expect(sha(s)).toBe(nodeSha(s));
     }
   });
 
-  test("known answers", () => {
-    expect(sha256Hex("")).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    expect(sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  test("known answers (FIPS 180-4 examples)", () => {
+    expect(sha("")).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    expect(sha("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    expect(sha("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")).toBe("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
   });
 
-  test("one engine hashes many messages: SHA_START starts again from the IV", () => {
-    const r = prng(6);
-    const h = shaKit();
-    for (let k = 0; k < 50; k++) {
-      const s = randBin(r, Math.floor(r() * 200));
-      h(SHA_START);
-      h(SHA_FEED, s);
-      expect(h(SHA_END, 1)).toBe(nodeSha(s));
-    }
-  });
-
-  test("incremental feeds in any split (whole pieces or ranges) give the same digest", () => {
-    const r = prng(3);
-    const h = shaKit();
-    for (let k = 0; k < 100; k++) {
-      const s = randBin(r, Math.floor(r() * 400));
-      const cut1 = Math.floor(r() * s.length);
-      const cut2 = cut1 + Math.floor(r() * (s.length - cut1));
-      h(SHA_START);
-      h(SHA_FEED, s.substring(0, cut1));
-      h(SHA_FEED, s, cut1, cut2 - cut1); // a range of s, no substring needed
-      h(SHA_FEED, s.substring(cut2));
-      expect(h(SHA_END, 1)).toBe(nodeSha(s));
-    }
-  });
-
-  test("a saved state (midstate) is reusable, copyable and leaves the saved words untouched", () => {
+  test("a hash continues from a chaining value saved at a block boundary, in any engine; e counts bytes hashed before", () => {
     const r = prng(4);
-    const h = shaKit();
     for (let k = 0; k < 100; k++) {
-      const s = randBin(r, Math.floor(r() * 400));
-      const cut = Math.floor(r() * s.length);
-      const store = new Int32Array(40);
-      const at = Math.floor(r() * 14);
-      h(SHA_START);
-      h(SHA_FEED, s.substring(0, cut));
-      h(SHA_SAVE, store, at);
-      // the state: 8 chaining words, bytes compressed, bytes pending, then the pending words
-      expect(store[at + 8]).toBe(cut - (cut % 64));
-      expect(store[at + 9]).toBe(cut % 64);
-      const saved = store.slice();
-      for (let rep = 0; rep < 2; rep++) {
-        h(SHA_LOAD, store, at);
-        h(SHA_FEED, s.substring(cut));
-        expect(h(SHA_END, 1)).toBe(nodeSha(s));
+      const m = randBin(r, Math.floor(r() * 400));
+      const cut = 64 * Math.floor((r() * m.length) / 64);
+      const z = shaKit();
+      const s = new Int32Array(8);
+      z(s);
+      for (let p = 0; p < cut; p += 64) z(s, m, p, 0);
+      const saved = s.slice();
+      // continue in another engine from a copy, at the block after the cut
+      const z2 = shaKit();
+      const s2 = Int32Array.from(saved);
+      for (let p = cut; p < ((m.length + 72) & -64); p += 64) z2(s2, m, p, 0);
+      expect(hexOf(s2)).toBe(nodeSha(m));
+      // or hash only the rest as its own message with e = bytes already hashed (an HMAC pad block: 64)
+      if (cut === 64) {
+        const rest = m.slice(64);
+        const s3 = Int32Array.from(saved);
+        for (let p = 0; p < ((rest.length + 72) & -64); p += 64) z(s3, rest, p, 64);
+        expect(hexOf(s3)).toBe(nodeSha(m));
       }
-      expect(Array.from(store)).toEqual(Array.from(saved));
-      // storable as plain data: a copy restores the same state
-      const other = shaKit();
-      other(SHA_LOAD, Int32Array.from(saved), at);
-      other(SHA_FEED, s.substring(cut));
-      expect(other(SHA_END, 1)).toBe(nodeSha(s));
     }
   });
 
-  test("counts one compression per 64-byte block", () => {
-    const h = shaKit();
-    SHA_STATS.blocks = 0;
-    h(SHA_START);
-    h(SHA_FEED, "x".repeat(55));
-    h(SHA_END);
-    expect(SHA_STATS.blocks).toBe(1);
-    SHA_STATS.blocks = 0;
-    h(SHA_START);
-    h(SHA_FEED, "x".repeat(56));
-    h(SHA_END);
-    expect(SHA_STATS.blocks).toBe(2);
-    SHA_STATS.blocks = 0;
-    h(SHA_START);
-    h(SHA_FEED, "x".repeat(64));
-    h(SHA_FEED, "y".repeat(10));
-    h(SHA_END);
-    expect(SHA_STATS.blocks).toBe(2);
+  test("counts one compression per 64-byte block (padding included)", () => {
+    for (const [n, want] of [[0, 1], [55, 1], [56, 2], [64, 2], [119, 2], [120, 3]]) {
+      const b0 = blocks;
+      sha("x".repeat(n));
+      expect([n, blocks - b0]).toEqual([n, want]);
+    }
+  });
+
+  test("the computed constants are exact also with Espruino's pow and sqrt (exp(log(x) * y)), even 200 ulps off", () => {
+    const { pow, sqrt } = Math;
+    const m = "The quick brown fox jumps over the lazy dog".repeat(5);
+    try {
+      for (const f of [1, 1 + 2e-14 * 2, 1 - 2e-14 * 2]) {
+        Math.pow = (x: number, y: number) => Math.exp(Math.log(x) * y) * f;
+        Math.sqrt = (x: number) => Math.exp(Math.log(x) * 0.5) * f;
+        const z = shaKit();
+        Math.pow = pow;
+        Math.sqrt = sqrt;
+        expect(sha(m, z)).toBe(nodeSha(m));
+      }
+    } finally {
+      Math.pow = pow;
+      Math.sqrt = sqrt;
+    }
   });
 });
 
-describe("HMAC-SHA256", () => {
-  function mac(h: ReturnType<typeof shaKit>, pads: Int32Array, at: number, m: string): string {
-    h(SHA_START, pads, at);
-    h(SHA_FEED, m);
-    h(SHA_END);
-    return h(HMAC_END, pads, at, 1);
-  }
+// The signer's HMAC (key pads as chaining values, a MAC as the next key) through SigV4: every
+// presign is 5 chained HMACs, so a URL equal to node:crypto's is an HMAC equal to node:crypto's.
+describe("HMAC-SHA256 (the signer's, through SigV4)", () => {
+  const BASE: SignInput = { host: "h.example", region: "eu-west-1", akid: "AKIAEXAMPLE", secret: "" };
+  const T = "20260101T010000Z";
 
-  test("matches node:crypto for keys shorter than, equal to and longer than 64 bytes", () => {
-    const r = prng(4);
-    const h = shaKit();
-    const pads = new Int32Array(16);
-    for (const kl of [0, 1, 20, 32, 44, 63, 64, 65, 100, 200]) {
-      for (const ml of [0, 8, 55, 56, 64, 150, 300]) {
-        const k = randBin(r, kl);
-        const m = randBin(r, ml);
-        h(HMAC_PADS, pads, 0, k);
-        expect(mac(h, pads, 0, m)).toBe(nodeHmac(k, m));
-      }
-    }
-  });
-
-  test("a MAC is the next key without leaving the words: the SigV4 key chain matches node:crypto", () => {
+  test("keys shorter than, equal to and longer than 64 bytes (\"AWS4\" + secret of 0..140 bytes), TypeScript and native SHA-256", () => {
     const r = prng(8);
-    const h = shaKit();
-    const pads = new Int32Array(48);
-    for (let k = 0; k < 20; k++) {
-      const secret = randBin(r, 40);
-      const msgs = [randBin(r, 8), randBin(r, 9), randBin(r, 16), randBin(r, 12), randBin(r, 150)];
-      let want: Buffer = bin("AWS4" + secret);
-      h(HMAC_PADS, pads, 32, "AWS4" + secret);
-      let at = 32;
-      for (const m of msgs) {
-        want = createHmac("sha256", want).update(bin(m)).digest();
-        expect(mac(h, pads, at, m)).toBe(want.toString("hex"));
-        h(HMAC_PADS, pads, (at = 16 * Math.floor(r() * 2))); // key = the MAC the state now holds
-      }
+    for (let n = 0; n <= 140; n++) {
+      const cfg = { ...BASE, secret: randBin(r, n) };
+      expect(presign(signCache(), cfg, T)).toBe(refUrl(cfg, T));
+      if (n % 7 === 0 || n === 60) expect(presign(signCache(NATIVE), cfg, T)).toBe(refUrl(cfg, T));
     }
   });
 
-  test("keyed pads are reusable: each later MAC costs the message blocks + 1 outer block", () => {
-    const h = shaKit();
-    const pads = new Int32Array(16);
-    h(HMAC_PADS, pads, 0, "key");
-    SHA_STATS.blocks = 0;
-    expect(mac(h, pads, 0, "a")).toBe(nodeHmac("key", "a"));
-    expect(SHA_STATS.blocks).toBe(2);
-    expect(mac(h, pads, 0, "b")).toBe(nodeHmac("key", "b"));
-    expect(mac(h, pads, 0, "x".repeat(100))).toBe(nodeHmac("key", "x".repeat(100)));
+  test("messages of every length around the block boundaries (region and service of 1..150 bytes)", () => {
+    const r = prng(9);
+    const c = signCache();
+    for (let n = 1; n <= 150; n++) {
+      const cfg = { ...BASE, secret: randStr(r, 40, "abcXYZ/+=0189"), region: randStr(r, n, "abcdefghij-0123"), service: randStr(r, 151 - n, "abcdefghij") };
+      expect(presign(c, cfg, T)).toBe(refUrl(cfg, T));
+    }
   });
 });
