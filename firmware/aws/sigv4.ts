@@ -47,8 +47,8 @@ export function amzDate(t: number): string {
 // One presign at t ("YYYYMMDDTHHMMSSZ") as steps: returns a function that does at most 2 SHA-256
 // compression blocks per call and returns undefined until the URL
 // "wss://host[:port]/mqtt?X-Amz-...&X-Amz-Signature=...[&X-Amz-Security-Token=...]" is done
-// (then the same URL on every call). Inputs are trusted: validateConfig checks the device config,
-// the presign CLI its arguments; the clock guard is signUrl's.
+// (then the same URL on every call). Inputs are trusted: the host checks the device config at flash
+// time (scripts/device-config.ts validateConfig), the presign CLI its arguments; the clock guard is signUrl's.
 export function presignJob(C: SignCache, r: SignInput, t: string): () => string | undefined {
   const sc = t.substr(0, 8) + "/" + r.region + "/" + (r.service || "iotdevicegateway") + "/aws4_request";
   const H = r.port && r.port != 443 ? r.host + ":" + r.port : r.host;
