@@ -10,7 +10,6 @@ import { WS_GUID } from "../../firmware/ws/handshake";
 class FakeSock extends EventEmitter {
   written: string[] = [];
   ended = 0;
-  connectCb?: () => void;
   write(s: string) {
     this.written.push(s);
     return true;
@@ -34,10 +33,9 @@ test("2000 reconnects through the real adapter: one timer, one live socket, flat
   const socks: FakeSock[] = [];
   let opened = 0;
   const net = {
-    connect(_o: any, cb: () => void) {
+    connect() {
       opened++;
       const s = new FakeSock();
-      s.connectCb = cb;
       socks.push(s);
       return s;
     },
@@ -83,11 +81,17 @@ test("2000 reconnects through the real adapter: one timer, one live socket, flat
   log.mockRestore();
 });
 
-test("log lines are printed for the serial console; a 403 reaches the app with its Date", () => {
+// a net module handing out FakeSocks, and the console captured
+function fakeConsoleBoard() {
   const socks: FakeSock[] = [];
-  const net = { connect: (_o: any, cb: () => void) => (socks.push(Object.assign(new FakeSock(), { connectCb: cb })), socks[socks.length - 1]) };
+  const net = { connect: () => (socks.push(new FakeSock()), socks[socks.length - 1]) };
   const lines: string[] = [];
   const log = jest.spyOn(console, "log").mockImplementation((l: string) => lines.push(l));
+  return { socks, net, lines, log };
+}
+
+test("log lines are printed for the serial console; a 403 reaches the app with its Date", () => {
+  const { socks, net, lines, log } = fakeConsoleBoard();
   const errs: any[] = [];
   const c = createMqttClient({ clientId: "t1", net, open: (cb) => cb(null, "wss://h/mqtt"), onEvent: (t, a) => t == "error" && errs.push(a) });
   socks[0].emit("data", "HTTP/1.1 403 Forbidden\r\nDate: Sun, 22 Nov 2026 00:30:00 GMT\r\nContent-Length: 2\r\n\r\n{}");
@@ -99,10 +103,7 @@ test("log lines are printed for the serial console; a 403 reaches the app with i
 });
 
 test("an exception in the app's event handler is logged and changes nothing", () => {
-  const socks: FakeSock[] = [];
-  const net = { connect: (_o: any, cb: () => void) => (socks.push(Object.assign(new FakeSock(), { connectCb: cb })), socks[socks.length - 1]) };
-  const lines: string[] = [];
-  const log = jest.spyOn(console, "log").mockImplementation((l: string) => lines.push(l));
+  const { socks, net, lines, log } = fakeConsoleBoard();
   const c = createMqttClient({
     clientId: "t1",
     net,
