@@ -4,28 +4,14 @@
 import { Cloud } from "../../sim/cloud";
 import { MqttProxy, Pkt, publishPacket } from "./mqtt-proxy";
 import {
-  CONNECTED, boot, cloudUp, connections, converge, converged, count, crashes, delta, desired, deviceConfig, firmware,
-  hostPort, ledLit, reported, settingsSurviveReboot, stopDevices, until,
+  boot, cloudUp, CONNECTED, connections, converge, converged, count, crashes, delta, desired, deviceConfig, isPub,
+  ledLit, reported, settingsSurviveReboot, sharedCloudWithProxy, stopDevices, until,
 } from "./harness";
 
 jest.setTimeout(60000);
 let cloud: Cloud;
 let proxy: MqttProxy;
-beforeAll(async () => {
-  await firmware();
-  cloud = await cloudUp();
-  proxy = await MqttProxy.start(() => hostPort(cloud));
-});
-afterEach(async () => {
-  proxy.onUp = proxy.onDown = null;
-  await stopDevices();
-});
-afterAll(async () => {
-  await proxy.close();
-  await cloud.stop();
-});
-
-const isPub = (p: Pkt, suffix: string) => p.type === 3 && !!p.topic && p.topic.endsWith(suffix);
+sharedCloudWithProxy((c, p) => ((cloud = c), (proxy = p)));
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test("403 from clock skew while running: corrected from the server's Date, reconnected, converged", async () => {

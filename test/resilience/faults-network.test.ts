@@ -4,30 +4,16 @@
 import mqtt from "mqtt";
 import { startCloud, Cloud } from "../../sim/cloud";
 import { presignIotUrl } from "../../sim/cloud/sigv4";
-import { MqttProxy, Pkt, publishPacket } from "./mqtt-proxy";
+import { MqttProxy, publishPacket } from "./mqtt-proxy";
 import {
-  CONNECTED, boot, cloudUp, connections, converge, converged, count, crashes, deviceConfig, dir, firmware, hostPort,
-  ledLit, reported, settingsSurviveReboot, stopDevices, until,
+  boot, CONNECTED, connections, converge, converged, count, crashes, deviceConfig, dir, hostPort, isPub, ledLit,
+  reported, settingsSurviveReboot, sharedCloudWithProxy, stopDevices, until,
 } from "./harness";
 
 jest.setTimeout(90000);
 let cloud: Cloud;
 let proxy: MqttProxy;
-beforeAll(async () => {
-  await firmware();
-  cloud = await cloudUp();
-  proxy = await MqttProxy.start(() => hostPort(cloud));
-});
-afterEach(async () => {
-  proxy.onUp = proxy.onDown = null;
-  await stopDevices();
-});
-afterAll(async () => {
-  await proxy.close();
-  await cloud.stop();
-});
-
-const isPub = (p: Pkt, suffix: string) => p.type === 3 && !!p.topic && p.topic.endsWith(suffix);
+sharedCloudWithProxy((c, p) => ((cloud = c), (proxy = p)));
 
 test("WiFi drops and returns: reconnects, changes made meanwhile are applied, settings survive a reboot", async () => {
   const T = "rs-wifi";

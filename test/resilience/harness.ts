@@ -1,7 +1,8 @@
 // Fault-matrix and soak helpers on top of the shared end-to-end harness (test/support/e2e.ts).
 import type { Cloud } from "../../sim/cloud";
 import type { DeviceHandle } from "../../sim/board";
-import { connections, count, CONNECTED, delta, ledLit, reported, stopAll, until } from "../support/e2e";
+import { connections, count, CONNECTED, delta, hostPort, ledLit, reported, sharedCloud, stopAll, until } from "../support/e2e";
+import { MqttProxy, Pkt } from "./mqtt-proxy";
 
 export * from "../support/e2e";
 
@@ -9,6 +10,25 @@ export * from "../support/e2e";
 export async function stopDevices(): Promise<void> {
   await stopAll();
 }
+
+// The fault suites' lifecycle: sharedCloud (one stand-in, devices stopped and checked after each test)
+// plus the MQTT fault proxy in front of the stand-in, whose hooks are cleared after each test.
+export function sharedCloudWithProxy(use: (cloud: Cloud, proxy: MqttProxy) => void): void {
+  let cloud: Cloud;
+  let proxy: MqttProxy | undefined;
+  sharedCloud((c) => (cloud = c));
+  beforeAll(async () => {
+    proxy = await MqttProxy.start(() => hostPort(cloud));
+    use(cloud, proxy);
+  });
+  afterEach(() => {
+    if (proxy) proxy.onUp = proxy.onDown = null;
+  });
+  afterAll(() => proxy && proxy.close());
+}
+
+// a PUBLISH whose topic ends with suffix (proxy hooks)
+export const isPub = (p: Pkt, suffix: string) => p.type === 3 && !!p.topic && p.topic.endsWith(suffix);
 
 // Sets desired {on, refresh} and waits until the reported state matches, the delta is gone and the
 // LED shows it: the device's reported state has converged to the truth.
