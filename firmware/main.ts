@@ -1,4 +1,4 @@
-// Entry point of the bundle: the device application (see firmware/app/device.ts and README issue-7).
-import { dev } from "./app/device";
+// Entry point of the bundle: the device application (firmware/app/device.ts).
+import { AppOp, dev } from "./app/device";
 
-dev("B"); // boot
+dev(AppOp.Boot);

@@ -1,322 +1,367 @@
 // The device application: boot sequence, WiFi and clock, the connection (presign -> WebSocket ->
 // MQTT), and the wiring of the pure shadow and jobs logic to topics, Storage, LED, button and DHT11.
 // Memory first (1600 JS variables on an ESP8266; a retained function costs 5 variables + 1 per
-// parameter whatever its length, an object entry about 2): flat module state, very few functions,
-// and no configuration object in RAM: iot.json is read where a value is needed (dev("L")), so new
-// credentials or a corrected WiFi password written to it are used at the next attempt.
-// dev(op, a, b) is at once the hook of the pure shadow and jobs modules, the MQTT client's event
-// handler and URL provider, the WiFi callback and the callback of every app timer; tick() is the
-// report timer, the DHT11 callback and the button handler.
+// parameter whatever its length, an object entry about 2): flat module state, two functions, and
+// no configuration object in RAM: iot.json is read where a value is needed (AppOp.ReadConfig), so
+// new credentials or a corrected WiFi password written to it are used at the next attempt.
+// dev(op, a, b) is the one callback of everything that calls the app back: the hook of the pure
+// shadow and jobs modules (HookOp), the MQTT client's event handler (MqttEvent) and URL provider,
+// the WiFi callbacks and the app's timers (AppOp). Op numbers are `const enum`s: free at run time.
+// onTick() is the report timer, the DHT11 callback and the button handler.
 // Storage files: "iot.json" the configuration (config/config.ts), "iot.set" the persisted settings
-// {r: refresh, o: on, m: marker of the last shadow reboot request}, "iot.job" the job record.
-import { checkConfig } from "../config/config";
-import { getTok, shadowDo } from "../shadow/shadow";
-import { jobsDo } from "../jobs/jobs";
+// (SavedSettings), "iot.job" the job record (jobs/jobs.ts).
+import { checkConfig, DeviceConfig } from "../config/config";
+import { getToken, ReportedState, shadowDo, ShadowOp } from "../shadow/shadow";
+import { JobDocument, jobsDo, JobsOp, JobRecord } from "../jobs/jobs";
+import { HookOp, LogOp, SettingKey } from "./hook";
 import { MqttSession } from "../mqtt/session";
-import { createMqttClient } from "../mqtt/client";
+import { createMqttClient, MqttClientOptions } from "../mqtt/client";
+import { MqttError, MqttErrorCode, MqttEvent, MqttMessage } from "../mqtt/events";
 import { amzDate, signCache, SignCache } from "../aws/sigv4";
 import { bootHash, signUrl } from "../crypto/select";
-import { led } from "../io/led";
-import { dhtRead } from "../sensors/dht11";
+import { led, LedOp } from "../io/led";
+import { dhtRead, DhtReading } from "../sensors/dht11";
 
-// (values that boot sets are left undefined here: each initial value would cost a variable)
-let mq: MqttSession; // set once the clock is valid
-let sc: SignCache;
-let P: any; // "$aws/things/<thing>/"
-let refresh: any;
-let btn = 0;
-let temp: any = null;
-let hum: any = null;
-let up = 0; // uptime, seconds (clock jumps are not counted)
-let lastT = 0;
-let rptT: any = 0; // timers: an id while pending, 0 otherwise (never clearTimeout a stale id)
-let getT: any = 0;
-let renT: any = 0;
-let wifiD = 1;
-let wifiUp = 0;
-let cfgErr: any = 0; // the last configuration problem logged
-let corr = 0; // seconds to add to getTime() for signing, learned from a 403's Date (SNTP may be off)
-
-// Report timer callback (no argument): read the sensor; the reading comes back here as `r` (an
-// object {t, h} or an error string). Button: setWatch calls it with an event {state, time, lastTime}.
-function tick(r?: any): void {
-  let t = getTime();
-  const d = t - lastT;
-  lastT = t;
-  if (d > 0 && d < 9e4) up += d; // a jump (SNTP) is not uptime
-  t = Math.round(up);
-  if (r == null) {
-    rptT = 0;
-    return dhtRead(tick); // ignored while a reading is under way: its end schedules the next report
-  }
-  if (r.time) {
-    // button press (falling edge, debounced)
-    dev("I", "button " + ++btn);
-    shadowDo("r", { btnCount: btn, uptime: t });
-    // QoS 1: queued by the client while offline (not before the first connection attempt)
-    if (mq) mq.publish("devices/" + P.substr(12) + "events", JSON.stringify({ btnCount: btn, uptime: t, temperature: temp, humidity: hum }), 1);
-    return;
-  }
-  if (typeof r == "string") {
-    dev("W", "dht11: " + r);
-    temp = hum = null; // never a made-up number
-  } else {
-    temp = r.t;
-    hum = r.h;
-    r = null; // no sensorError
-  }
-  shadowDo("r", { temperature: temp, humidity: hum, sensorError: r, uptime: t, ram_free: process.memory().free });
-  if (!rptT) rptT = setTimeout(tick, refresh * 1000);
+/** The app's own ops (after HookOp's numbers): timers and internal steps. */
+export const enum AppOp {
+  /** timer: connect to the WiFi network of iot.json */
+  ConnectWifi = 32,
+  /** (later?): start the MQTT client once WiFi is up and the clock is valid; later: a repeated check */
+  StartMqtt = 33,
+  /** timer: the shadow get was not answered in time: ask again */
+  GetTimeout = 34,
+  /** timer: re-sign and renew the connection (SigV4's 24 h limit, STS expiry) */
+  Renew = 35,
+  /** boot (again, while iot.json is unusable) */
+  Boot = 36,
+  /** (file): Storage.readJSON, undefined when missing or not JSON */
+  ReadFile = 37,
+  /** read iot.json: the configuration ({} when there is none); configProblem says what is wrong */
+  ReadConfig = 38,
+  /** (key, value): keep a value in iot.set */
+  Save = 39,
 }
 
-// The app's one function (ops are single letters or the MQTT client's event names):
-//   "I" | "W" | "E" (line)  log a line at that level (short, for a serial console; never secrets)
-//   hooks of shadow/jobs: "p" (sub, msg) publish under $aws/things/<thing>/ (QoS 0: each request
-//     has an answer or is asked again), "a" (key, v) apply a valid setting, "b" reboot, "m" (m?)
-//     the shadow reboot marker, "s" (file, data) Storage.write -> false when it could not,
-//     "r" (doc, done) run a job operation, "o" the supported job operations
-//   MQTT client: "message" | "connect" | "offline" | "error" | "log" (arg); dev(cb) = open: sign a URL
-//   timers (setTimeout(dev, ms, op)): "w" connect WiFi, "c" start MQTT once the clock is valid,
-//     "g" shadow get unanswered: ask again, "n" renew the signed connection, "B" boot (again)
-//   "R" (file) Storage.readJSON (undefined when missing or not JSON)
-//   "L" read iot.json -> the configuration ({} when there is none); cfgErr says what is wrong with
-//     it ("" when it is usable; a new problem is logged once)
-//   anything else (null, {reason}, a reason string): WiFi (see default:)
+/** "iot.set": what the device keeps across reboots (short keys: a small object in RAM and flash). */
+interface SavedSettings {
+  r?: number; // refresh, seconds
+  o?: boolean; // on
+  m?: string; // marker of the last executed shadow reboot request
+}
+
+const OPERATIONS = ",reboot,blink,set-config,";
+const CLOCK_VALID = 1704067200; // 2024-01-01: before it SNTP has not set the clock
+
+// (values that boot sets are left undefined here: each initial value would cost a variable)
+let mqtt: MqttSession; // set once the clock is valid
+let signingCache: SignCache;
+let thingTopic: string; // "$aws/things/<thing>/"
+let reportInterval: number; // seconds
+let presses = 0;
+let temperature: number | null = null;
+let humidity: number | null = null;
+let uptime = 0; // seconds (clock jumps are not counted)
+let lastTick = 0;
+// timers: an id while pending, 0 otherwise (never clearTimeout a stale id)
+let reportTimer: any = 0;
+let getTimer: any = 0;
+let renewTimer: any = 0;
+let wifiRetryDelay = 1; // seconds
+let wifiUp = 0;
+let configProblem: any = 0; // the last configuration problem logged
+let clockCorrection = 0; // seconds to add to getTime() for signing, learned from a 403's Date (SNTP may be off)
+
+// onTick(): the report timer: read the sensor; the reading comes back here (DhtReading or an
+// error string). onTick(press): the button (setWatch calls it with the event).
+function onTick(reading?: DhtReading | string | EspruinoWatchEvent): void {
+  let now = getTime();
+  const elapsed = now - lastTick;
+  lastTick = now;
+  if (elapsed > 0 && elapsed < 9e4) uptime += elapsed; // a jump (SNTP) is not uptime
+  now = Math.round(uptime);
+  if (reading == null) {
+    reportTimer = 0;
+    return dhtRead(onTick); // ignored while a reading is under way: its end schedules the next report
+  }
+  if ((reading as EspruinoWatchEvent).time) {
+    // button press (falling edge, debounced)
+    dev(HookOp.Info, "button " + ++presses);
+    shadowDo(ShadowOp.Report, { btnCount: presses, uptime: now });
+    // QoS 1: queued by the client while offline (not before the first connection attempt)
+    if (mqtt) mqtt.publish("devices/" + thingTopic.substr(12) + "events", JSON.stringify({ btnCount: presses, uptime: now, temperature: temperature, humidity: humidity }), 1);
+    return;
+  }
+  let sensorError = null;
+  if (typeof reading == "string") {
+    dev(HookOp.Warn, "dht11: " + reading);
+    sensorError = reading;
+    temperature = humidity = null; // never a made-up number
+  } else {
+    temperature = (reading as DhtReading).t;
+    humidity = (reading as DhtReading).h;
+  }
+  const report: ReportedState = { temperature: temperature, humidity: humidity, sensorError: sensorError, uptime: now, ram_free: process.memory().free };
+  shadowDo(ShadowOp.Report, report);
+  if (!reportTimer) reportTimer = setTimeout(onTick, reportInterval * 1000);
+}
+
+// ---- the app's one function: each op with what it takes and returns
+// hook of the shadow and jobs modules (app/hook.ts)
+export function dev(op: LogOp, line: string): void;
+export function dev(op: HookOp.Publish, topic: string, msg: object): void;
+export function dev(op: HookOp.Apply, key: SettingKey, value: boolean | number): void;
+export function dev(op: HookOp.Reboot): void;
+export function dev(op: HookOp.RebootMarker): string;
+export function dev(op: HookOp.RebootMarker, marker: string): void;
+export function dev(op: HookOp.Store, file: string, data: object): boolean;
+export function dev(op: HookOp.JobOperations): string;
+export function dev(op: HookOp.RunJob, doc: JobDocument, done: (problem?: string) => void): void;
+// the MQTT client (mqtt/events.ts) and its URL provider (called for every connection attempt)
+export function dev(event: MqttEvent.Connected, sessionPresent: boolean): void;
+export function dev(event: MqttEvent.Offline | MqttEvent.Log, text: string): void;
+export function dev(event: MqttEvent.Message, msg: MqttMessage): void;
+export function dev(event: MqttEvent.Error, err: MqttError): void;
+export function dev(open: (err: string | null, url?: string) => void): void;
+// the app's steps
+export function dev(op: AppOp.ReadFile, file: string): any;
+export function dev(op: AppOp.ReadConfig): DeviceConfig;
+export function dev(op: AppOp.Save, key: keyof SavedSettings, value: SavedSettings[keyof SavedSettings]): void;
+// WiFi: the connect callback (null, or why it failed) and the "disconnected" event
+export function dev(wifiResult: string | null): void;
+export function dev(wifiLost: WifiDisconnectedDetails): void;
+// the app's timers (last: a callback's type is taken from the last signature): ConnectWifi,
+// GetTimeout, Renew, Boot; StartMqtt with later = 1 for a repeated check
+export function dev(op: AppOp, later?: number): void;
 export function dev(op: any, a?: any, b?: any): any {
-  let c: any; // the configuration, where it is needed
-  let t: any;
+  let config: any; // (read where it is needed)
+  let value: any;
   if (typeof op == "function") {
-    // URL provider: called for every connection attempt, so each attempt is signed afresh
-    // (with no valid iot.json the signer says what is missing)
-    c = dev("L");
-    t = getTime() + corr;
-    if (c.tokenExp < t) {
-      dev("E", "credentials expired at " + amzDate(c.tokenExp));
+    // URL provider: each attempt is signed afresh (with no valid iot.json the signer says what is missing)
+    config = dev(AppOp.ReadConfig);
+    value = getTime() + clockCorrection;
+    if (config.tokenExp < value) {
+      dev(HookOp.Error, "credentials expired at " + amzDate(config.tokenExp));
       return op("expired");
     }
-    return signUrl(sc, c, t, op);
+    return signUrl(signingCache, config, value, op);
   }
   switch (op) {
-    case "I":
-    case "W":
-    case "E":
-      return console.log("[" + op + "] " + a);
-    case "R":
+    case HookOp.Info:
+    case HookOp.Warn:
+    case HookOp.Error:
+      return console.log("[" + "IWE"[op - HookOp.Info] + "] " + a);
+    case AppOp.ReadFile:
       return require("Storage").readJSON(a, true);
-    case "L":
-      c = dev("R", "iot.json");
-      t = checkConfig(c);
-      if (t && t !== cfgErr) dev("E", "config iot.json: " + t); // (Espruino: a long string compared to a number throws)
-      cfgErr = t;
-      return c || {};
-    case "p":
-      if (mq.connected()) mq.publish(P + a, JSON.stringify(b), 0);
+    case AppOp.ReadConfig:
+      config = dev(AppOp.ReadFile, "iot.json");
+      value = checkConfig(config);
+      if (value && value !== configProblem) dev(HookOp.Error, "config iot.json: " + value); // (Espruino: a long string compared to a number throws)
+      configProblem = value;
+      return config || {};
+    case HookOp.Publish:
+      if (mqtt.connected()) mqtt.publish(thingTopic + a, JSON.stringify(b), 0);
       if (a == "shadow/get") {
         // bound the wait for get/accepted: ask again after getTo (10) s
-        if (getT) clearTimeout(getT);
-        getT = setTimeout(dev, (dev("L").getTo || 10) * 1000, "g");
+        if (getTimer) clearTimeout(getTimer);
+        getTimer = setTimeout(dev, (dev(AppOp.ReadConfig).getTo || 10) * 1000, AppOp.GetTimeout);
       }
       return;
-    case "a":
-      // a valid setting ("on" or "refresh"), from the shadow or a set-config job; kept in iot.set
-      dev("I", "set " + a + "=" + b);
-      if (a == "on") led("s", b);
+    case HookOp.Apply:
+      dev(HookOp.Info, "set " + a + "=" + b);
+      if (a == "on") led(LedOp.Steady, b);
       else {
-        refresh = b;
-        if (rptT) clearTimeout(rptT);
-        rptT = setTimeout(tick, b * 1000); // the new interval starts now
+        reportInterval = b;
+        if (reportTimer) clearTimeout(reportTimer);
+        reportTimer = setTimeout(onTick, b * 1000); // the new interval starts now
       }
-      return dev("m", a[0], b);
-    case "m":
-      // iot.set: dev("m") the marker of the last executed shadow reboot request; dev("m", m) store
-      // it; dev("m", "o" | "r", v) store a setting
-      c = dev("R", "iot.set") || {};
-      if (!a) return c.m || "";
-      if (b == null) {
-        b = a;
-        a = "m";
-      }
-      if (c[a] !== b) {
-        c[a] = b;
-        dev("s", "iot.set", c);
+      return dev(AppOp.Save, a[0] as "o" | "r", b);
+    case HookOp.RebootMarker:
+      if (a === undefined) return (dev(AppOp.ReadFile, "iot.set") || {}).m || "";
+      return dev(AppOp.Save, "m", a);
+    case AppOp.Save:
+      config = dev(AppOp.ReadFile, "iot.set") || {}; // (the settings, not the configuration)
+      if (config[a] !== b) {
+        config[a] = b;
+        dev(HookOp.Store, "iot.set", config);
       }
       return;
-    case "s":
+    case HookOp.Store:
       // Storage.write that says so when the flash is full (the device keeps running on RAM values)
       try {
-        t = require("Storage").write(a, b);
+        value = require("Storage").write(a, b);
       } catch (e) {}
-      if (!t) dev("E", "Storage full: " + a + " not saved");
-      return t;
-    case "b":
-      dev("I", "rebooting");
+      if (!value) dev(HookOp.Error, "Storage full: " + a + " not saved");
+      return value;
+    case HookOp.Reboot:
+      dev(HookOp.Info, "rebooting");
       return setTimeout(E.reboot, 300); // after the log line is out
-    case "o":
-    case "log": // (the client has printed it)
-      return ",reboot,blink,set-config,";
-    case "r":
-      // run a job operation (a = its document); b(problem) fails it, b() succeeds
+    case HookOp.JobOperations:
+      return OPERATIONS;
+    case HookOp.RunJob:
       if (a.operation == "blink") {
-        t = a.count;
-        return led("b", typeof t == "number" && t >= 1 && t <= 20 ? t : 5, b); // (a long string would throw)
+        value = a.count;
+        return led(LedOp.Blink, typeof value == "number" && value >= 1 && value <= 20 ? value : 5, b); // (a long string would throw)
       }
       // set-config: check everything first, then apply all and report
-      t = "";
-      c = {};
+      value = "";
+      config = {}; // (the settings to apply)
       for (op in a) {
         if (op == "operation") continue;
-        const e = op == "reboot" ? "unknown key" : shadowDo("c", op, a[op]); // on, refresh
-        if (e) t += "; " + op + " " + e;
-        c[op] = a[op];
+        const problem = op == "reboot" ? "unknown key" : shadowDo(ShadowOp.Check, op, a[op]); // on, refresh
+        if (problem) value += "; " + op + " " + problem;
+        config[op] = a[op];
       }
-      if (!t) {
-        for (op in c) dev("a", op, c[op]); // (plain objects from JSON: for-in lists their keys only)
-        shadowDo("r", c);
+      if (!value) {
+        for (op in config) dev(HookOp.Apply, op, config[op]); // (plain objects from JSON: for-in lists their keys only)
+        shadowDo(ShadowOp.Report, config);
       }
-      return b(t.substr(2));
-    case "message":
-      // one of our shadow or jobs topics (the only ones subscribed); the pure modules check the
-      // message's shape
-      t = a.topic.substr(P.length);
+      return b(value.substr(2));
+    case MqttEvent.Message:
+      // one of our shadow or jobs topics (the client delivers no other); the pure modules check
+      // the message's shape
+      value = a.topic.substr(thingTopic.length);
       try {
-        c = JSON.parse(a.payload);
+        config = JSON.parse(a.payload); // (the message)
       } catch (e) {
-        return dev("W", "bad JSON on " + a.topic);
+        return dev(HookOp.Warn, "bad JSON on " + a.topic);
       }
-      if (t[0] == "s") {
-        shadowDo("m", t.substr(7), c); // after "shadow/"
-        if (!getTok && getT) {
-          clearTimeout(getT);
-          getT = 0;
+      if (value[0] == "s") {
+        shadowDo(ShadowOp.Message, value.substr(7), config); // after "shadow/"
+        if (!getToken && getTimer) {
+          clearTimeout(getTimer);
+          getTimer = 0;
         }
         return;
       }
       // after "jobs/": <jobId>/update/accepted|rejected, or notify-next and $next/get/accepted
-      // (jobsDo ignores a $next/get/rejected: it has no execution)
-      t = t.substr(5);
-      a = t.indexOf("/update/");
-      return a > 0 ? jobsDo(t[a + 8] == "a" ? "a" : "j", t.substr(0, a), c) : jobsDo("n", c); // accepted | rejected
-    case "connect":
-      dev("I", "connected to AWS IoT");
+      // (the runner ignores a $next/get/rejected: it has no execution)
+      value = value.substr(5);
+      a = value.indexOf("/update/");
+      if (a < 0) return jobsDo(JobsOp.Next, config);
+      return jobsDo(value[a + 8] == "a" ? JobsOp.Accepted : JobsOp.Rejected, value.substr(0, a), config);
+    case MqttEvent.Connected:
+      dev(HookOp.Info, "connected to AWS IoT");
       // re-sign and reconnect before SigV4's 24 h connection limit and before STS credentials expire
-      c = dev("L");
-      t = c.life || 82800;
-      if (c.tokenExp) t = Math.min(t, c.tokenExp - 300 - getTime() - corr);
-      if (renT) clearTimeout(renT);
-      renT = setTimeout(dev, Math.max(t, 10) * 1000, "n");
-      shadowDo("l", 1);
-      return jobsDo("c");
-    case "offline":
+      config = dev(AppOp.ReadConfig);
+      value = config.life || 82800;
+      if (config.tokenExp) value = Math.min(value, config.tokenExp - 300 - getTime() - clockCorrection);
+      if (renewTimer) clearTimeout(renewTimer);
+      renewTimer = setTimeout(dev, Math.max(value, 10) * 1000, AppOp.Renew);
+      shadowDo(ShadowOp.Link, 1);
+      return jobsDo(JobsOp.Connected);
+    case MqttEvent.Offline:
       // the client has logged "[W] mqtt: offline: <reason>"
-      shadowDo("l", 0);
-      if (renT) clearTimeout(renT);
-      renT = 0;
+      shadowDo(ShadowOp.Link, 0);
+      if (renewTimer) clearTimeout(renewTimer);
+      renewTimer = 0;
       return;
-    case "error":
-      // the client has logged "[W] mqtt: <msg>"; add what it means for the device
-      if (a.status) {
-        c = a.body || "";
+    case MqttEvent.Error:
+      // the client has logged "[W] mqtt: <text>"; add what it means for the device
+      if (a.code == MqttErrorCode.HttpRefused) {
+        config = a.body || ""; // (the server's message)
         try {
-          c = JSON.parse(c).message || c;
+          config = JSON.parse(config).message || config;
         } catch (e) {}
-        t = Date.parse(a.date) / 1000; // NaN (Node) or 0 (Espruino) when there is none
-        b = t - getTime() - corr;
-        if (a.status == 403 && t > 1704067200 && Math.abs(b) > 60) {
+        value = Date.parse(a.date) / 1000; // NaN (Node) or 0 (Espruino) when there is none
+        b = value - getTime() - clockCorrection;
+        if (a.status == 403 && value > CLOCK_VALID && Math.abs(b) > 60) {
           // SNTP would set the clock back every 30 s: keep the server's offset and sign with it
-          corr = t - getTime();
-          dev("W", "clock is " + Math.round(b) + " s off the server's; corrected to " + amzDate(t));
-        } else dev("E", "refused (HTTP " + a.status + ": " + (c + "").substr(0, 90) + ")");
-      } else if (/^skipped.*\/jobs\//.test(a.msg)) jobsDo("o"); // a job document over maxPkt: reject it
-      return;
-    case "w":
-      c = dev("L");
-      if (!cfgErr) return require("Wifi").connect(c.ssid, { password: c.pass }, dev);
-      return setTimeout(dev, 5000, "w");
-    case "g":
-      getT = 0;
-      if (getTok && mq.connected()) {
-        dev("W", "shadow get: no answer");
-        shadowDo("l", 1);
+          clockCorrection = value - getTime();
+          dev(HookOp.Warn, "clock is " + Math.round(b) + " s off the server's; corrected to " + amzDate(value));
+        } else dev(HookOp.Error, "refused (HTTP " + a.status + ": " + (config + "").substr(0, 90) + ")");
       }
       return;
-    case "n":
-      renT = 0;
-      return mq.reconnect("renewing the connection"); // logged by the client ("offline: ...")
-    case "c":
-      // the MQTT client, once WiFi is up and the clock is valid (no signing before it: SNTP,
-      // 2024-01-01); a = 1: a later check (repeats are harmless: the first valid one starts it)
-      if (mq) return;
-      if (getTime() + corr < 1704067200) {
-        if (!a) dev("I", "waiting for the clock (SNTP)");
-        return setTimeout(dev, 1000, "c", 1);
+    case MqttEvent.Log: // (the client has printed it)
+      return;
+    case AppOp.ConnectWifi:
+      config = dev(AppOp.ReadConfig);
+      if (!configProblem) return require("Wifi").connect(config.ssid, { password: config.pass }, dev);
+      return setTimeout(dev, 5000, AppOp.ConnectWifi);
+    case AppOp.GetTimeout:
+      getTimer = 0;
+      if (getToken && mqtt.connected()) {
+        dev(HookOp.Warn, "shadow get: no answer");
+        shadowDo(ShadowOp.Link, 1);
       }
-      c = dev("L");
+      return;
+    case AppOp.Renew:
+      renewTimer = 0;
+      return mqtt.reconnect("renewing the connection"); // logged by the client ("offline: ...")
+    case AppOp.StartMqtt:
+      // once WiFi is up and the clock is valid (no signing before it); repeats are harmless: the
+      // first valid one starts it
+      if (mqtt) return;
+      if (getTime() + clockCorrection < CLOCK_VALID) {
+        if (!a) dev(HookOp.Info, "waiting for the clock (SNTP)");
+        return setTimeout(dev, 1000, AppOp.StartMqtt, 1);
+      }
+      config = dev(AppOp.ReadConfig);
       // only the options that are set (the client keeps this object for the whole uptime)
-      t = { clientId: c.clientId || c.thing, maxPacket: c.maxPkt || 2048, queueMax: 8, open: dev, onEvent: dev };
-      for (b of "keepAlive,kaMin,tls,relayHost,relayPort".split(",")) if (c[b]) t[b] = c[b];
-      if (c.pingTo) t.pingTimeout = c.pingTo * 1000;
-      if (c.boMin) t.backoffMin = c.boMin;
-      if (c.boMax) t.backoffMax = c.boMax;
-      mq = createMqttClient(t);
+      const options: MqttClientOptions = { clientId: config.clientId || config.thing, maxPacket: config.maxPkt || 2048, queueMax: 8, open: dev, onEvent: dev as any };
+      for (value of "keepAlive,kaMin,tls,relayHost,relayPort".split(",")) if (config[value]) (options as any)[value] = config[value];
+      if (config.pingTo) options.pingTimeout = config.pingTo * 1000;
+      if (config.boMin) options.backoffMin = config.boMin;
+      if (config.boMax) options.backoffMax = config.boMax;
+      mqtt = createMqttClient(options);
       // One SUBSCRIBE of 6 filters (AWS: at most 8 per SUBSCRIBE). Not shadow/# nor shadow/update/+:
       // they would also bring update/documents (two whole documents per update) and the echo of our
       // own requests. jobs/+/+/+ = $next/get/accepted|rejected and <jobId>/update/accepted|rejected:
       // jobs answers go only to the connection that asked, and we ask nothing else of three levels.
-      for (t of "shadow/get/+,shadow/update/accepted,shadow/update/rejected,shadow/update/delta,jobs/notify-next,jobs/+/+/+".split(",")) mq.subscribe(P + t, 1);
+      for (value of "shadow/get/+,shadow/update/accepted,shadow/update/rejected,shadow/update/delta,jobs/notify-next,jobs/+/+/+".split(",")) mqtt.subscribe(thingTopic + value, 1);
       return;
-    case "B":
+    case AppOp.Boot:
       try {
         require("TelnetServer").setOptions({ mode: "off" });
       } catch (e) {}
-      c = dev("L");
-      if (cfgErr) {
-        led("b", 1e9); // the "no valid configuration" pattern (NodeMCU LED)
-        setTimeout(dev, 5000, "B"); // read iot.json again: no reset needed once it is written
+      config = dev(AppOp.ReadConfig);
+      if (configProblem) {
+        led(LedOp.Blink, 1e9); // the "no valid configuration" pattern (NodeMCU LED)
+        setTimeout(dev, 5000, AppOp.Boot); // read iot.json again: no reset needed once it is written
         return;
       }
-      P = "$aws/things/" + c.thing + "/";
-      dev("I", "boot " + c.thing);
-      require("Wifi").setSNTP(c.sntp || "pool.ntp.org", 0); // sets the clock once WiFi is up (see "c")
-      sc = signCache(bootHash());
-      t = dev("R", "iot.set") || {};
-      refresh = t.r || c.refresh || 30;
-      t = t.o === true;
-      led("i", c.ledPin == null ? 2 : c.ledPin, c.ledLow !== false);
-      led("s", t);
-      shadowDo("i", dev, Math.random().toString(36).substr(2, 4)); // clientToken prefix of this boot
-      jobsDo("i", dev, dev("R", "iot.job"));
-      shadowDo("r", { on: t, btnCount: 0, refresh: refresh });
-      if (c.dhtPin != null) dhtRead(c.dhtPin); // (default 5)
-      // button: a press (falling edge, 50 ms debounce, internal pull-up) is a tick() with the event
-      pinMode(c.btnPin | 0, "input_pullup");
-      setWatch(tick, c.btnPin | 0, { edge: "falling", repeat: true, debounce: 50 });
+      thingTopic = "$aws/things/" + config.thing + "/";
+      dev(HookOp.Info, "boot " + config.thing);
+      require("Wifi").setSNTP(config.sntp || "pool.ntp.org", 0); // sets the clock once WiFi is up (see StartMqtt)
+      signingCache = signCache(bootHash());
+      value = dev(AppOp.ReadFile, "iot.set") || {}; // SavedSettings
+      reportInterval = value.r || config.refresh || 30;
+      value = value.o === true;
+      led(LedOp.Init, config.ledPin == null ? 2 : config.ledPin, config.ledLow !== false);
+      led(LedOp.Steady, value);
+      shadowDo(ShadowOp.Init, dev, Math.random().toString(36).substr(2, 4)); // clientToken prefix of this boot
+      jobsDo(JobsOp.Init, dev, dev(AppOp.ReadFile, "iot.job") as JobRecord | null);
+      shadowDo(ShadowOp.Report, { on: value, btnCount: 0, refresh: reportInterval });
+      if (config.dhtPin != null) dhtRead(config.dhtPin); // (default 5)
+      // button: a press (falling edge, 50 ms debounce, internal pull-up) is an onTick() with the event
+      pinMode(config.btnPin | 0, "input_pullup");
+      setWatch(onTick, config.btnPin | 0, { edge: "falling", repeat: true, debounce: 50 });
       require("Wifi").on("disconnected", dev);
-      dev("w");
-      return tick();
+      dev(AppOp.ConnectWifi);
+      return onTick();
     default:
-      // WiFi: the Wifi.connect callback (null, or the reason it failed) and the "disconnected"
-      // event ({reason}): the link was lost (the firmware connects again itself)
-      t = op && op.reason;
-      if (t) {
+      // WiFi: the connect callback (null, or the reason it failed) and the "disconnected" event
+      // ({reason}): the link was lost (the firmware connects again itself)
+      value = op && op.reason;
+      if (value) {
         if (!wifiUp) return; // from a failing connect(): its callback says why
-        op = t;
+        op = value;
       }
       if (op) {
-        c = dev("L");
-        dev("W", "wifi " + (t ? "lost" : c.ssid) + ": " + op.split("_").join(" ") + "; retry in " + wifiD + " s");
+        config = dev(AppOp.ReadConfig);
+        dev(HookOp.Warn, "wifi " + (value ? "lost" : config.ssid) + ": " + op.split("_").join(" ") + "; retry in " + wifiRetryDelay + " s");
         wifiUp = 0;
-        setTimeout(dev, wifiD * 1000, "w");
-        wifiD = Math.min(wifiD * 2, 60);
+        setTimeout(dev, wifiRetryDelay * 1000, AppOp.ConnectWifi);
+        wifiRetryDelay = Math.min(wifiRetryDelay * 2, 60);
         return;
       }
-      wifiD = wifiUp = 1;
-      dev("I", "wifi connected " + require("Wifi").getIP().ip);
-      dev("c");
+      wifiRetryDelay = wifiUp = 1;
+      dev(HookOp.Info, "wifi connected " + require("Wifi").getIP().ip);
+      dev(AppOp.StartMqtt);
   }
 }
 
 // Test/figures hook: the module state, so the simulator's variable estimate can see it (module scope
 // is invisible to it). Unused by main.ts, so esbuild drops it from the device bundle.
 export function internals(): any {
-  return { mq: mq, sc: sc, P: P };
+  return { mqtt: mqtt, signingCache: signingCache, thingTopic: thingTopic };
 }

@@ -29,7 +29,7 @@ export interface DeviceConfig {
   refresh: number; // report interval, seconds [30]
   keepAlive: number; // MQTT keep-alive, seconds (AWS clamps to 30..1200) [60]
   sntp: string; // SNTP server [pool.ntp.org]
-  // Optional tuning (issue 7), defaults in brackets; tests shorten them:
+  // Optional tuning, defaults in brackets; tests shorten them:
   boMin?: number; // reconnect backoff base, ms [1000]
   boMax?: number; // reconnect backoff cap, ms [120000]
   life?: number; // seconds a connection may live before it is re-signed and renewed [82800 = 23 h]

@@ -1,134 +1,180 @@
 // AWS IoT Jobs runner. Pure: no I/O and no Espruino globals; the app (app/device.ts) injects ONE
-// hook function (see shadow.ts). Flat module state (one runner per device). One job at a time.
-// Every step is written to Storage (hook "s") BEFORE its status update is sent,
-// so across a reboot the same execution (jobId + executionNumber) is never run twice:
-//   rec.st = "IN_PROGRESS"  sent, handler not started yet       -> after reboot: start again
-//            "RUN"  handler started                              -> after reboot: FAILED (interrupted)
-//            "SUCCEEDED" | "FAILED" | "REJECTED": terminal sent,
-//                   or the reboot operation is rebooting         -> after reboot: sent (again)
-//            "X"    the cloud said the execution is over          -> ignored
+// hook function (app/hook.ts). Flat module state (one runner per device). One job at a time.
+// Every step is written to Storage (HookOp.Store) BEFORE its status update is sent, so across a
+// reboot the same execution (jobId + executionNumber) is never run twice:
+//   record.st = "IN_PROGRESS"  sent, handler not started yet       -> after reboot: start again
+//               "RUN"  handler started                              -> after reboot: FAILED (interrupted)
+//               "SUCCEEDED" | "FAILED" | "REJECTED": terminal sent,
+//                      or the reboot operation is rebooting         -> after reboot: sent (again)
+//               "X"    the cloud said the execution is over          -> ignored
 // The record is also the execution in hand (no second copy). Rejections (VersionMismatch,
 // throttling, internal errors) are retried at most twice with the version the cloud sent; the rest
 // (InvalidStateTransition, TerminalStateReached, ...) abandon the execution: never a loop.
+// Memory: the whole runner is ONE function (a retained function costs 5 JS variables + 1 per
+// parameter on Espruino), jobsDo(op, a, b); tests use it through the wrappers in
+// test/fuzz/app-modules.ts. While idle only small integers and the record stay.
+import { Hook, HookOp } from "../app/hook";
 
-import type { Hook } from "../shadow/shadow";
-
-// Storage file "iot.job" holds the record:
-export interface JobRec {
+/** The Storage file "iot.job": the last execution touched (short keys: it lives in RAM and flash). */
+export interface JobRecord {
   j: string; // jobId
   n: number; // executionNumber
-  st: string;
+  st?: string; // the step (see above)
 }
 
-// The app's hook (the same function as the shadow's):
-//   hook("p", sub, msg)    publish; sub after "$aws/things/<thing>/": "jobs/$next/get" or "jobs/<jobId>/update"
-//   hook("s", file, rec)   write "iot.job" to Storage; false when it could not
-//   hook("o")              supported operations, comma separated with leading and trailing commas
-//   hook("r", doc, done)   run a supported operation; done(problem) fails it, done() succeeds
-//   hook("b")              reboot
-//   hook("I"|"W"|"E", line)  log
+/** A job document the device runs: the operation and its parameters. */
+export interface JobDocument {
+  operation: string; // "blink" | "reboot" | "set-config"
+  count?: number; // blink: how many times (1..20, default 5)
+  on?: boolean; // set-config
+  refresh?: number; // set-config
+  [parameter: string]: unknown;
+}
 
-// Memory: the whole runner is ONE function (a retained function costs 5 JS variables + 1 per
-// parameter on Espruino), jobsDo(op, a, b); tests use it through the object-form wrappers in
-// test/fuzz/app-modules.ts. While idle only small integers and the record stay.
-let h: Hook;
-let rec: any; // persisted record of the last execution we touched; the one in hand while busy
-let busy = 0; // 0 idle, 1 handling rec, 2 its handler is running
-let doc: any; // job document of the execution in hand
-let ver = 0; // expected version of the execution in hand (0 = unknown)
-let fly: any = 0; // the status update in flight (sent again on a retryable rejection), 0 when none
+// ---- the AWS messages (as in aws-iot-device-sdk-js-v2's iotjobs model), the parts read here
+export interface JobExecution {
+  jobId: string;
+  executionNumber: number;
+  versionNumber?: number;
+  status?: string;
+  jobDocument?: JobDocument;
+}
+/** notify-next and $next/get/accepted (no execution when nothing is pending). */
+export interface NextJobExecution {
+  execution?: JobExecution;
+}
+/** <jobId>/update/accepted and update/rejected (code is set on a rejection). */
+export interface UpdateJobExecutionAnswer {
+  executionState?: { status?: string; versionNumber?: number };
+  code?: string;
+  message?: string;
+}
+export interface UpdateJobExecutionRequest {
+  status: string;
+  statusDetails?: { reason: string };
+  expectedVersion?: number;
+}
+
+export const enum JobsOp {
+  /** (hook, record read from Storage or null): (re)start */
+  Init = 1,
+  /** connected: ask for $next */
+  Connected = 2,
+  /** (msg): notify-next or $next/get/accepted */
+  Next = 3,
+  /** (jobId, msg): .../jobs/<jobId>/update/accepted */
+  Accepted = 4,
+  /** (jobId, msg): .../jobs/<jobId>/update/rejected */
+  Rejected = 5,
+  /** the payload of notify-next or $next/get/accepted was too big to receive: ask for the
+   * execution without its document (then it is rejected) */
+  Oversize = 6,
+  /** (status, reason?): record the step, then send the status update (internal) */
+  SetStatus = 7,
+  /** send the update in flight (internal) */
+  Send = 8,
+  /** (step): record the step in Storage; false when it could not be written (internal) */
+  Record = 9,
+}
+
+const IN_PROGRESS = "IN_PROGRESS";
+
+let hook: Hook;
+let record: JobRecord | null; // persisted record of the last execution we touched; the one in hand while busy
+let busy = 0; // 0 idle, 1 handling record, 2 its handler is running
+let jobDocument: any; // of the execution in hand
+let version = 0; // expected version of the execution in hand (0 = unknown)
+let inFlight: UpdateJobExecutionRequest | 0 = 0; // the status update sent (again on a retryable rejection)
 let tries = 0;
 
-// jobsDo(op, a, b):
-//   "i" (hook, rec)     (re)start with the app's hook and the record read from Storage (or null)
-//   "c"                 connected: ask for $next
-//   "o"                 the payload of notify-next or $next/get/accepted was too big to receive: ask
-//                       for the execution without its document (then it is rejected)
-//   "n" (msg)           notify-next or $next/get/accepted
-//   "a" (jobId, msg)    .../jobs/<jobId>/update/accepted
-//   "j" (jobId, msg)    .../jobs/<jobId>/update/rejected
-//   "s" (status, why)   (internal) record the step, then send the status update
-//   "u"                 (internal) send the update in flight
-//   "v" (st)            (internal) record the step in Storage; false when it could not be written
-export function jobsDo(op: string, a?: any, b?: any): any {
-  const r = rec;
-  const P = "IN_PROGRESS";
-  if (op == "i") {
-    h = a;
-    rec = b;
-    busy = ver = fly = tries = doc = 0;
+export function jobsDo(op: JobsOp.Init, hook: Hook, record: JobRecord | null): void;
+export function jobsDo(op: JobsOp.Connected | JobsOp.Oversize): void;
+export function jobsDo(op: JobsOp.Next, msg: NextJobExecution): void;
+export function jobsDo(op: JobsOp.Accepted | JobsOp.Rejected, jobId: string, msg: UpdateJobExecutionAnswer): void;
+// internal steps
+export function jobsDo(op: JobsOp.SetStatus, status: string, reason?: string): void;
+export function jobsDo(op: JobsOp.Send): void;
+export function jobsDo(op: JobsOp.Record, step: string): boolean;
+export function jobsDo(op: JobsOp, a?: any, b?: any): any {
+  const rec = record!;
+  if (op == JobsOp.Init) {
+    hook = a;
+    record = b;
+    busy = version = inFlight = tries = jobDocument = 0;
     return;
   }
-  if (op == "c" || op == "o") {
-    // "c" also when the update answer was lost (reconnect) or the execution is done: decide again from rec
-    if (op == "c" && busy < 2) busy = fly = doc = 0;
-    return h("p", "jobs/$next/get", op == "o" ? { includeJobDocument: false } : {});
+  if (op == JobsOp.Connected || op == JobsOp.Oversize) {
+    // also when the update's answer was lost (reconnect) or the execution is done: decide again from the record
+    if (op == JobsOp.Connected && busy < 2) busy = inFlight = jobDocument = 0;
+    return hook(HookOp.Publish, "jobs/$next/get", op == JobsOp.Oversize ? { includeJobDocument: false } : {});
   }
-  if (op == "n") {
-    const ex = a && a.execution;
+  if (op == JobsOp.Next) {
+    const ex: JobExecution = a && a.execution;
     if (busy || !ex || !ex.jobId) return;
     const n = ex.executionNumber;
     busy = 1;
-    ver = ex.versionNumber || 0;
-    if (!(r && r.j == ex.jobId && r.n == n)) rec = { j: ex.jobId, n: n };
-    const s = rec.st;
-    if (s == "X") return (busy = 0);
-    if (s == "RUN") return jobsDo("s", "FAILED", "interrupted by a restart");
-    if (s && s != P) return jobsDo("s", s); // a terminal status not confirmed: again
-    doc = ex.jobDocument;
-    const o = doc && doc.operation;
-    // no document: the one the cloud has was too large to receive ("o")
-    if (h("o").split(",").indexOf(o) < 1) return jobsDo("s", "REJECTED", doc ? "unknown operation: " + o : "job document too large");
-    h("I", "job " + ex.jobId + " " + o + " starting");
-    return jobsDo("s", P);
+    version = ex.versionNumber || 0;
+    if (!(rec && rec.j == ex.jobId && rec.n == n)) record = { j: ex.jobId, n: n };
+    const step = record!.st;
+    if (step == "X") return (busy = 0);
+    if (step == "RUN") return jobsDo(JobsOp.SetStatus, "FAILED", "interrupted by a restart");
+    if (step && step != IN_PROGRESS) return jobsDo(JobsOp.SetStatus, step); // a terminal status not confirmed: again
+    jobDocument = ex.jobDocument;
+    const operation = jobDocument && jobDocument.operation;
+    // no document: the one the cloud has was too large to receive (JobsOp.Oversize)
+    if (hook(HookOp.JobOperations).split(",").indexOf(operation) < 1)
+      return jobsDo(JobsOp.SetStatus, "REJECTED", jobDocument ? "unknown operation: " + operation : "job document too large");
+    hook(HookOp.Info, "job " + ex.jobId + " " + operation + " starting");
+    return jobsDo(JobsOp.SetStatus, IN_PROGRESS);
   }
-  if (op == "v") {
-    r.st = a;
-    return h("s", "iot.job", r);
+  if (op == JobsOp.Record) {
+    rec.st = a;
+    return hook(HookOp.Store, "iot.job", rec);
   }
-  if (op == "s") {
-    if (a != P) h("I", "job " + r.j + " " + a + (b ? ": " + b : ""));
-    jobsDo("v", a);
+  if (op == JobsOp.SetStatus) {
+    if (a != IN_PROGRESS) hook(HookOp.Info, "job " + rec.j + " " + a + (b ? ": " + b : ""));
+    jobsDo(JobsOp.Record, a);
     tries = 0;
-    fly = { status: a };
-    if (b) fly.statusDetails = { reason: b };
-    op = "u";
+    inFlight = { status: a };
+    if (b) inFlight.statusDetails = { reason: b };
+    op = JobsOp.Send;
   }
-  if (op == "u") {
-    if (ver) fly.expectedVersion = ver;
-    return h("p", "jobs/" + r.j + "/update", fly);
+  if (op == JobsOp.Send) {
+    if (version) (inFlight as UpdateJobExecutionRequest).expectedVersion = version;
+    return hook(HookOp.Publish, "jobs/" + rec.j + "/update", inFlight as UpdateJobExecutionRequest);
   }
-  // "a" / "j": the answer to our update. Nothing in flight (already handled: MQTT QoS 1 may deliver
-  // it twice) or the handler running: ignore
-  if (busy != 1 || r.j != a || !fly) return;
-  const es = b && b.executionState;
-  const nv = es && es.versionNumber; // the version the cloud has now, when it says
-  if (op == "a") {
-    ver = nv || (ver && ver + 1);
-    const st = fly.status;
-    fly = 0;
-    if (st != P) return jobsDo("c"); // done: the next one
-    const rb = doc.operation == "reboot";
+  // Accepted / Rejected: the answer to our update. Nothing in flight (already handled: MQTT QoS 1
+  // may deliver it twice) or the handler running: ignore
+  if (busy != 1 || rec.j != a || !inFlight) return;
+  const answer: UpdateJobExecutionAnswer = b || {};
+  const state = answer.executionState;
+  const cloudVersion = state && state.versionNumber; // the version the cloud has now, when it says
+  if (op == JobsOp.Accepted) {
+    version = cloudVersion || (version && version + 1);
+    const status = inFlight.status;
+    inFlight = 0;
+    if (status != IN_PROGRESS) return jobsDo(JobsOp.Connected); // done: the next one
+    const isReboot = jobDocument.operation == "reboot";
     // never start what a reboot could make us start again: the step must be in Storage first
     // (the reboot operation is done once the board restarts: SUCCEEDED is sent after the boot)
-    if (!jobsDo("v", rb ? "SUCCEEDED" : "RUN")) return jobsDo("s", "FAILED", "Storage full");
-    if (rb) return h("b");
+    if (!jobsDo(JobsOp.Record, isReboot ? "SUCCEEDED" : "RUN")) return jobsDo(JobsOp.SetStatus, "FAILED", "Storage full");
+    if (isReboot) return hook(HookOp.Reboot);
     busy = 2;
-    return h("r", doc, (e?: string) => {
-      if (rec == r) {
+    return hook(HookOp.RunJob, jobDocument, (problem?: string) => {
+      if (record == rec) {
         busy = 1;
-        jobsDo("s", e ? "FAILED" : "SUCCEEDED", e);
+        jobsDo(JobsOp.SetStatus, problem ? "FAILED" : "SUCCEEDED", problem);
       }
     });
   }
-  // "j": update/rejected
-  const c = b && b.code;
-  const again = "VersionMismatch RequestThrottled InternalError".indexOf(c) > -1 && ++tries < 3;
-  h("W", "job " + a + (again ? " retry " : " abandoned ") + c);
-  if (again) {
-    ver = nv || ver;
-    return jobsDo("u");
+  // Rejected
+  const code = answer.code;
+  const retry = (code == "VersionMismatch" || code == "RequestThrottled" || code == "InternalError") && ++tries < 3;
+  hook(HookOp.Warn, "job " + a + (retry ? " retry " : " abandoned ") + code);
+  if (retry) {
+    version = cloudVersion || version;
+    return jobsDo(JobsOp.Send);
   }
-  jobsDo("v", "X");
-  jobsDo("c");
+  jobsDo(JobsOp.Record, "X");
+  jobsDo(JobsOp.Connected);
 }

@@ -8,7 +8,8 @@
 // must not be read more often), then drives the line low 20 ms (>= 18), watches falling edges
 // (e.time - e.lastTime = the high pulse before each fall; Espruino's lastTime is the previous edge
 // of any direction), releases it to the pull-up and decodes 25 ms later.
-import { decodeDht } from "./dht11-decode";
+import { decodeDht, DhtReading } from "./dht11-decode";
+export type { DhtReading };
 
 let w: any; // Uint8ClampedArray(48) of pulse widths, only while a reading is under way
 let n = 0;
@@ -18,6 +19,10 @@ let ph = 0; // 0 waiting, 1 start pulse, 2 listening
 let wid: any;
 let cb: any = 0;
 
+export function dhtRead(pin: number): void;
+export function dhtRead(done: (reading: DhtReading | string) => void): void;
+export function dhtRead(edge: EspruinoWatchEvent): void; // the setWatch callback
+export function dhtRead(): void; // the timer's step
 export function dhtRead(p?: any): any {
   const t = typeof p;
   if (t == "object") {

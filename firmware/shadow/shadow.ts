@@ -1,17 +1,17 @@
 // Device Shadow sync logic. Pure: no I/O and no Espruino globals; the app (app/device.ts) injects
-// ONE hook function and drives the timers. jest tests it with fakes.
+// ONE hook function (app/hook.ts) and drives the timers. jest tests it with fakes.
 // Memory (1600 JS variables on an ESP8266; a retained function costs 5 variables + 1 per
 // parameter, an object entry about 2): the whole logic is ONE function, shadowDo(op, a, b), over
-// flat module state. The reported state is kept as two short strings, not objects: `cur` (what the
-// device has to say and the cloud has not accepted yet) and `known` (what the cloud holds as far as
-// we know), each the JSON of the reported keys in the fixed order of K below, separated by "\r"
-// (JSON escapes that character, so it never occurs inside a value): ~5 variables each instead of
-// ~20 for an object of 8 keys, and `cur` is emptied once the latest update is accepted.
-// A piece is "" when there is nothing to say (cur) or the cloud has no such key or we do not know
-// (known). An update sends the keys whose piece differs; null (delete) only when the cloud has it.
-// Tests and Node tools use it through the object-form wrappers in test/fuzz/app-modules.ts.
+// flat module state. The reported state is kept as two short strings, not objects: `pending` (what
+// the device has to say and the cloud has not accepted yet) and `cloudHas` (what the cloud holds as
+// far as we know), each the JSON of the reported keys in the fixed order of REPORTED_KEYS below,
+// separated by "\r" (JSON escapes that character, so it never occurs inside a value): ~5 variables
+// each instead of ~20 for an object of 9 keys, and `pending` is emptied once the latest update is
+// accepted. A piece is "" when there is nothing to say (pending) or the cloud has no such key or
+// we do not know (cloudHas). An update sends the keys whose piece differs; null (delete) only when
+// the cloud has it. Tests and Node tools use it through the wrappers in test/fuzz/app-modules.ts.
 //
-// Rules (see README issue-7):
+// Rules:
 // - version: a delta older than the last applied one is stale and ignored; an equal one is applied
 //   (applying is idempotent), so update/accepted and update/delta may come in either order.
 //   get/accepted is the answer to our own request and is authoritative (also resets the version,
@@ -23,158 +23,205 @@
 //   the desired key is cleared (desired.k = null) so the shadow does not keep a delta forever.
 // - reboot: desired.reboot=true is cleared (desired.reboot = null) and the request's desired
 //   timestamp (or version) is remembered in Storage before rebooting, so one request reboots once.
+import { Hook, HookOp } from "../app/hook";
 
-// The app's hook, one function for all (see app/device.ts):
-//   hook("p", sub, msg)  publish; sub "shadow/get" or "shadow/update" (after $aws/things/<thing>/)
-//   hook("a", key, v)    a valid desired value: "on" or "refresh"
-//   hook("b")            the reboot request was reported: restart now
-//   hook("m", m?)        with m: persist the marker before rebooting; returns the stored marker ("" if none)
-//   hook("I"|"W"|"E", line)  log a line at that level
-export type Hook = (op: string, a?: any, b?: any) => any;
+// ---- the AWS messages (as in aws-iot-device-sdk-js-v2's iotshadow model), the parts read here
 
-let h: Hook;
-export let ver = 0; // version of the last applied delta (0 = none yet)
-let cur: any; // pieces: what the device reports and the cloud has not accepted yet (see above)
-let known: any; // pieces: what the cloud holds
-let clr: any; // desired keys to clear (null), or 0
+/** What the device reports; errors: the desired keys it refused and why. */
+export interface ReportedState {
+  temperature?: number | null;
+  humidity?: number | null;
+  sensorError?: string | null;
+  on?: boolean;
+  btnCount?: number;
+  uptime?: number;
+  ram_free?: number;
+  refresh?: number;
+  errors?: { [key: string]: string } | null;
+}
+/** The desired keys this device acts on (any other key belongs to someone else). */
+export interface DesiredState {
+  on?: boolean;
+  refresh?: number;
+  reboot?: boolean;
+}
+/** get/accepted: the whole document; update/delta: state is the delta itself. */
+export interface ShadowResponse {
+  state?: { desired?: object; reported?: ReportedState; delta?: DesiredState } & DesiredState;
+  metadata?: { desired?: { reboot?: { timestamp: number } }; reboot?: { timestamp: number } };
+  version?: number;
+  clientToken?: string;
+  timestamp?: number;
+}
+/** get/rejected, update/rejected. */
+export interface ShadowErrorResponse {
+  code: number; // 400, 401, 403, 404 (no shadow yet), 409 (version conflict), 413, 429, 500
+  message: string;
+  clientToken?: string;
+}
+export interface ShadowUpdateRequest {
+  state: { reported?: ReportedState; desired?: { [key: string]: null } };
+  clientToken: string;
+}
+
+export const enum ShadowOp {
+  /** (hook, clientToken prefix of this boot): (re)start */
+  Init = 1,
+  /** (up): up: the subscriptions are in place, ask for the whole document (also the retry of an
+   * unanswered get); !up: the connection is gone */
+  Link = 2,
+  /** (changes): reported values (kept while offline or waiting, latest wins), sent when possible */
+  Report = 3,
+  /** (sub, msg): a message on one of our shadow topics; sub is the part after ".../shadow/" */
+  Message = 4,
+  /** (key, value): null when value is valid for that desired key, else the problem in plain words */
+  Check = 5,
+}
+
+// the reported keys, in the order of the pieces (see above); errors is the last
+const REPORTED_KEYS = "temperature,humidity,sensorError,on,btnCount,uptime,ram_free,refresh,errors";
+const ERRORS_PIECE = 8;
+
+let hook: Hook;
+export let appliedVersion = 0; // version of the last applied delta (0 = none yet)
+let pending: any; // pieces: what the device reports and the cloud has not accepted yet (see above)
+let cloudHas: any; // pieces: what the cloud holds
+let toClear: any; // desired keys to clear (null), or 0
 // 0 offline, "" online and the get answered, else the token of the outstanding get (read by the app:
 // no getter function; both 0 and "" mean "no get outstanding")
-export let getTok: any = 0;
-let rb: any = 0; // reboot once this update is accepted: 1 = the next one, then its clientToken
-let pre: any = 0; // clientToken prefix of this boot
-let n = 0;
+export let getToken: any = 0;
+let rebootAfter: any = 0; // reboot once this update is accepted: 1 = the next one, then its clientToken
+let tokenPrefix: any = 0; // clientToken prefix of this boot
+let requests = 0;
 
-// shadowDo(op, a, b):
-//   "i" (hook, prefix)  (re)start with the app's hook and this boot's clientToken prefix
-//   "l" (up)            up: the subscriptions are done, ask for the whole document (also the retry of
-//                       an unanswered get); !up: the connection is gone
-//   "r" (changes)       reported changes (kept while offline or waiting, latest wins), sent when possible
-//   "m" (sub, msg)      a message on one of our shadow topics; sub is the suffix after ".../shadow/"
-//   "c" (key, v)        null when v is a valid desired value for key, else the problem in plain words
-export function shadowDo(op: string, a?: any, b?: any): any {
-  if (op == "c") {
+export function shadowDo(op: ShadowOp.Init, hook: Hook, tokenPrefix: string): void;
+export function shadowDo(op: ShadowOp.Link, up: boolean | number): void;
+export function shadowDo(op: ShadowOp.Report, changes: ReportedState): void;
+export function shadowDo(op: ShadowOp.Message, sub: string, msg: ShadowResponse & ShadowErrorResponse): void;
+export function shadowDo(op: ShadowOp.Check, key: string, value: unknown): string | null;
+export function shadowDo(op: ShadowOp, a?: any, b?: any): any {
+  if (op == ShadowOp.Check) {
     if (a == "on" || a == "reboot") return typeof b == "boolean" ? null : "must be true or false";
     // (b | 0) === b: a whole number (not a string, boolean, NaN or above 2^31)
     if (a == "refresh") return (b | 0) === b && b > 0 && b < 86401 ? null : "must be a whole number 1..86400";
     return "unknown key";
   }
-  if (op == "i") {
-    h = a;
-    pre = b;
-    ver = n = rb = getTok = clr = 0;
-    cur = known = "";
+  if (op == ShadowOp.Init) {
+    hook = a;
+    tokenPrefix = b;
+    appliedVersion = requests = rebootAfter = getToken = toClear = 0;
+    pending = cloudHas = "";
     return;
   }
-  if (op == "l") {
-    if (a) return h("p", "shadow/get", { clientToken: (getTok = pre + ++n) });
-    getTok = 0;
+  if (op == ShadowOp.Link) {
+    if (a) return hook(HookOp.Publish, "shadow/get", { clientToken: (getToken = tokenPrefix + ++requests) });
+    getToken = 0;
     // the reboot request could not be cleared: reboot anyway, the saved marker prevents a second one
-    if (rb) h("b");
-    rb = 0;
+    if (rebootAfter) hook(HookOp.Reboot);
+    rebootAfter = 0;
     return;
   }
-  const K = "temperature,humidity,sensorError,on,btnCount,uptime,ram_free,refresh,errors".split(",");
-  const cp = cur.split("\r");
-  let kp = known.split("\r");
-  if (op == "r") for (const k in a) cp[K.indexOf(k)] = JSON.stringify(a[k]);
+  const keys = REPORTED_KEYS.split(",");
+  const ours = pending.split("\r");
+  const theirs = cloudHas.split("\r");
+  if (op == ShadowOp.Report) for (const k in a) ours[keys.indexOf(k)] = JSON.stringify(a[k]);
   else {
-    // "m"
+    // ShadowOp.Message
     if (!b) return;
-    const t = b.clientToken;
-    const c = b.code;
-    // the delta to apply, its version, the desired metadata, and whether it is authoritative
-    let d = b.state;
-    let v = b.version;
-    let meta = b.metadata;
-    const auth = a[0] == "g";
-    const bad = c && c != 404;
-    if (bad) h("W", "shadow " + a + " " + c + " " + b.message);
-    if (auth) {
-      // get/accepted or get/rejected: only the answer to the outstanding get
-      if (!getTok || (t && t != getTok) || bad) return;
-      // 404: no shadow yet, the first report creates it
-      getTok = "";
-      const s = d || 0;
+    const token = b.clientToken;
+    const code = b.code;
+    let delta = b.state;
+    let version = b.version;
+    let metadata = b.metadata;
+    const isGetAnswer = a[0] == "g"; // get/accepted or get/rejected
+    const refused = code && code != 404;
+    if (refused) hook(HookOp.Warn, "shadow " + a + " " + code + " " + b.message);
+    if (isGetAnswer) {
+      // only the answer to the outstanding get; 404: no shadow yet, the first report creates it
+      if (!getToken || (token && token != getToken) || refused) return;
+      getToken = "";
+      const state = delta || 0;
       // (an object: on Espruino x[k] throws when x is a number or a string)
-      const rep = (typeof s.reported == "object" && s.reported) || {};
+      const reported = (typeof state.reported == "object" && state.reported) || {};
       // keep only the reported keys this device owns (null and absent are alike)
-      for (const i in K) kp[i] = JSON.stringify(rep[K[i]]);
-      d = s.delta;
-      meta = (meta || 0).desired;
+      for (const i in keys) theirs[i] = JSON.stringify(reported[keys[i]]);
+      delta = state.delta;
+      metadata = (metadata || 0).desired;
     } else if (a != "update/delta") {
-      if (("" + t).indexOf(pre)) return;
+      if (("" + token).indexOf(tokenPrefix)) return;
       // the answer to our update (update/accepted or update/rejected)
-      if (c && c != 400 && c != 413) known = ""; // all sent again with the next report (400/413: our request is wrong)
+      if (code && code != 400 && code != 413) cloudHas = ""; // all sent again with the next report (400/413: our request is wrong)
       // the latest update accepted: the cloud holds all we had to say (nothing to keep for a resend)
-      if (!c && t == pre + n) cur = "";
-      if (rb && t == rb) {
-        rb = 0;
-        h("b");
-      } else if (c == 409) shadowDo("l", 1); // version conflict: refetch
+      if (!code && token == tokenPrefix + requests) pending = "";
+      if (rebootAfter && token == rebootAfter) {
+        rebootAfter = 0;
+        hook(HookOp.Reboot);
+      } else if (code == 409) shadowDo(ShadowOp.Link, 1); // version conflict: refetch
       return;
     }
     // only a whole version 1..2^31-1 counts (an absurd one must not make every later delta "stale")
-    if (!(v >= 1 && (v | 0) === v)) v = 0;
-    if (auth) ver = v;
-    if (d && typeof d == "object") {
-      if (v && v < ver) {
+    if (!(version >= 1 && (version | 0) === version)) version = 0;
+    if (isGetAnswer) appliedVersion = version;
+    if (delta && typeof delta == "object") {
+      if (version && version < appliedVersion) {
         // normal when deltas overtake each other; re-read the shadow (one get at a time) so that a
         // wrong version held here cannot block later changes
-        h("I", "shadow stale delta v" + v);
-        if (getTok === "") shadowDo("l", 1);
+        hook(HookOp.Info, "shadow stale delta v" + version);
+        if (getToken === "") shadowDo(ShadowOp.Link, 1);
         return;
       }
-      if (v) ver = v;
-      let errs: any;
-      let boot = 0;
-      for (const k of Object.keys(d)) {
-        const val = d[k];
-        const e = shadowDo("c", k, val);
-        const i = K.indexOf(k); // valid and i < 0: reboot (on and refresh are reported keys)
-        if (e || i < 0) (clr || (clr = {}))[k] = null;
-        if (e) {
-          (errs || (errs = {}))[k] = e;
-          h("W", "shadow " + k + " " + e);
+      if (version) appliedVersion = version;
+      let errors: any;
+      let reboot = 0;
+      for (const key of Object.keys(delta)) {
+        const value = delta[key];
+        const problem = shadowDo(ShadowOp.Check, key, value);
+        const i = keys.indexOf(key); // valid and i < 0: reboot (on and refresh are reported keys)
+        if (problem || i < 0) (toClear || (toClear = {}))[key] = null;
+        if (problem) {
+          (errors || (errors = {}))[key] = problem;
+          hook(HookOp.Warn, "shadow " + key + " " + problem);
         } else if (i < 0) {
-          if (val) {
-            const ts = meta && meta.reboot && meta.reboot.timestamp;
-            const mk = ts ? "t" + ts : "v" + v;
-            if (mk == h("m")) h("I", "reboot done already");
+          if (value) {
+            const at = metadata && metadata.reboot && metadata.reboot.timestamp;
+            const marker = at ? "t" + at : "v" + version;
+            if (marker == hook(HookOp.RebootMarker)) hook(HookOp.Info, "reboot done already");
             else {
-              h("m", mk);
-              boot = 1;
+              hook(HookOp.RebootMarker, marker);
+              reboot = 1;
             }
           }
         } else {
-          kp[i] = "?"; // always report an applied key so the delta clears
-          h("a", k, val);
-          cp[i] = JSON.stringify(val);
+          theirs[i] = "?"; // always report an applied key so the delta clears
+          hook(HookOp.Apply, key as "on", value);
+          ours[i] = JSON.stringify(value);
         }
       }
-      cp[8] = JSON.stringify(errs || null);
-      if (boot) {
+      ours[ERRORS_PIECE] = JSON.stringify(errors || null);
+      if (reboot) {
         // cannot report now: reboot at once (the saved marker prevents a second reboot)
-        if (getTok !== "") return h("b");
-        rb = 1;
+        if (getToken !== "") return hook(HookOp.Reboot);
+        rebootAfter = 1;
       }
-    } else if (!auth) return;
+    } else if (!isGetAnswer) return;
   }
-  cur = cp.join("\r");
-  if (getTok !== "") return;
+  pending = ours.join("\r");
+  if (getToken !== "") return;
   // send the pieces that differ from what the cloud holds, as one update
-  let r: any;
-  for (const i in K) {
-    const p = cp[i];
-    if (p && p != (kp[i] || "null")) {
-      (r || (r = {}))[K[i]] = JSON.parse(p);
-      kp[i] = p;
+  let reported: any;
+  for (const i in keys) {
+    const piece = ours[i];
+    if (piece && piece != (theirs[i] || "null")) {
+      (reported || (reported = {}))[keys[i]] = JSON.parse(piece);
+      theirs[i] = piece;
     }
   }
-  known = kp.join("\r");
-  if (!r && !clr) return;
-  const tok = pre + ++n;
-  if (rb === 1) rb = tok;
+  cloudHas = theirs.join("\r");
+  if (!reported && !toClear) return;
+  const token = tokenPrefix + ++requests;
+  if (rebootAfter === 1) rebootAfter = token;
   // (undefined members are left out by JSON.stringify)
-  h("p", "shadow/update", { state: { reported: r, desired: clr || undefined }, clientToken: tok });
-  clr = 0;
+  const update: ShadowUpdateRequest = { state: { reported: reported, desired: toClear || undefined }, clientToken: token };
+  hook(HookOp.Publish, "shadow/update", update);
+  toClear = 0;
 }

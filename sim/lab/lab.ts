@@ -5,13 +5,13 @@ import { EventEmitter } from "events";
 import * as fs from "fs";
 import * as path from "path";
 import { startDevice, DeviceHandle, BoardName } from "../board";
-import { shadowDo } from "../../firmware/shadow/shadow";
+import { shadowDo, ShadowOp } from "../../firmware/shadow/shadow";
 import type { DeviceConfig } from "../../firmware/config/config";
 import { Backend, ExecutionView, awsBackend, localBackend } from "./backend";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 // the device's own check of a desired value: null when valid, else the problem in plain words
-const checkDesired = (k: string, v: unknown): string | null => shadowDo("c", k, v);
+const checkDesired = (k: string, v: unknown): string | null => shadowDo(ShadowOp.Check, k, v);
 export const DEFAULT_DATA_DIR = path.join(ROOT, ".lab-data");
 export const LOG_LINES = 15;
 export const HISTORY_POINTS = 60;

@@ -1,5 +1,5 @@
 // Jobs runner (pure) with fake hooks.
-import type { JobRec } from "../../firmware/jobs/jobs";
+import type { JobRecord as JobRec } from "../../firmware/jobs/jobs";
 import { jobsAccepted, jobsConnected, jobsInit, jobsNext, jobsOversize, jobsRejected } from "../fuzz/app-modules";
 
 const J = { connected: jobsConnected, onNext: jobsNext, onAccepted: jobsAccepted, onRejected: jobsRejected, oversize: jobsOversize };

@@ -1,5 +1,5 @@
 // Shadow sync logic (pure) with fake hooks.
-import { ver } from "../../firmware/shadow/shadow";
+import { appliedVersion as ver } from "../../firmware/shadow/shadow";
 import { checkDesired, shadowInit, shadowLink, shadowMsg, shadowReport } from "../fuzz/app-modules";
 
 // a facade over the module's functions, as the tests were written against an object

@@ -2,9 +2,10 @@
 // firmware/jobs/jobs.ts jobsDo, each one function behind ONE hook): the unit tests, the fuzzers and
 // Node tools use these, the firmware calls shadowDo/jobsDo directly. Kept here, not in firmware/,
 // so the modules hold only what the device runs (npm run size counts their functions).
-import { Hook, shadowDo } from "../../firmware/shadow/shadow";
-import { jobsDo } from "../../firmware/jobs/jobs";
-import type { JobRec } from "../../firmware/jobs/jobs";
+import { shadowDo, ShadowOp } from "../../firmware/shadow/shadow";
+import { jobsDo, JobsOp } from "../../firmware/jobs/jobs";
+import type { JobRecord as JobRec } from "../../firmware/jobs/jobs";
+import { Hook, HookOp } from "../../firmware/app/hook";
 
 // ---- the modules' hook from an object of named functions
 // shadow: pub(sub, msg), apply(key, v), reboot(), mark(m?) -> stored marker, log(level, line)
@@ -27,32 +28,32 @@ export interface JobHooks {
 }
 
 export function hookOf(o: any): Hook {
-  return (op: string, a?: any, b?: any) => {
-    if (op === "p") return o.pub(a, b);
-    if (op === "a") return o.apply(a, b);
-    if (op === "b") return o.reboot();
-    if (op === "m") return a === undefined ? o.mark() : o.mark(a);
-    if (op === "s") return o.store(a, b);
-    if (op === "r") return o.run(a, b);
-    if (op === "o") return o.ops;
-    return o.log(op, a);
-  };
+  return ((op: HookOp, a?: any, b?: any) => {
+    if (op === HookOp.Publish) return o.pub(a, b);
+    if (op === HookOp.Apply) return o.apply(a, b);
+    if (op === HookOp.Reboot) return o.reboot();
+    if (op === HookOp.RebootMarker) return a === undefined ? o.mark() : o.mark(a);
+    if (op === HookOp.Store) return o.store(a, b);
+    if (op === HookOp.RunJob) return o.run(a, b);
+    if (op === HookOp.JobOperations) return o.ops;
+    return o.log("IWE"[op - HookOp.Info], a);
+  }) as Hook;
 }
 
 // ---- shadow
-export const checkDesired = (k: string, v: any): string | null => shadowDo("c", k, v);
-export const shadowInit = (hooks: ShadowHooks, prefix: string): void => shadowDo("i", hookOf(hooks), prefix);
-export const shadowLink = (up: boolean): void => shadowDo("l", up);
-export const shadowReport = (ch: any): void => shadowDo("r", ch);
-export const shadowMsg = (sub: string, m: any): void => shadowDo("m", sub, m);
+export const checkDesired = (k: string, v: any): string | null => shadowDo(ShadowOp.Check, k, v);
+export const shadowInit = (hooks: ShadowHooks, prefix: string): void => shadowDo(ShadowOp.Init, hookOf(hooks), prefix);
+export const shadowLink = (up: boolean): void => shadowDo(ShadowOp.Link, up);
+export const shadowReport = (ch: any): void => shadowDo(ShadowOp.Report, ch);
+export const shadowMsg = (sub: string, m: any): void => shadowDo(ShadowOp.Message, sub, m);
 
 // ---- jobs
-export const jobsInit = (hooks: JobHooks, r: JobRec | null): void => jobsDo("i", hookOf(hooks), r);
-export const jobsConnected = (): void => jobsDo("c");
-export const jobsOversize = (): void => jobsDo("o");
-export const jobsNext = (m: any): void => jobsDo("n", m);
-export const jobsAccepted = (jobId: string, m: any): void => jobsDo("a", jobId, m);
-export const jobsRejected = (jobId: string, m: any): void => jobsDo("j", jobId, m);
+export const jobsInit = (hooks: JobHooks, r: JobRec | null): void => jobsDo(JobsOp.Init, hookOf(hooks), r);
+export const jobsConnected = (): void => jobsDo(JobsOp.Connected);
+export const jobsOversize = (): void => jobsDo(JobsOp.Oversize);
+export const jobsNext = (m: any): void => jobsDo(JobsOp.Next, m);
+export const jobsAccepted = (jobId: string, m: any): void => jobsDo(JobsOp.Accepted, jobId, m);
+export const jobsRejected = (jobId: string, m: any): void => jobsDo(JobsOp.Rejected, jobId, m);
 
 // ---- the fuzzers' interface
 export interface ShadowApi {

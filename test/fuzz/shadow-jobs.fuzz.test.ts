@@ -8,7 +8,7 @@
 // AWS Jobs service with lost, duplicated and stale responses, reconnects and reboots, every job's
 // handler runs at most once and every job ends in a terminal state once the faults stop.
 import * as fc from "fast-check";
-import type { JobRec } from "../../firmware/jobs/jobs";
+import type { JobRecord as JobRec } from "../../firmware/jobs/jobs";
 import { fuzz } from "./fuzz-config";
 import { checkDesired, jobsApi, shadowApi } from "./app-modules";
 
