@@ -10,13 +10,14 @@
 // onTick() is the report timer, the DHT11 callback and the button handler.
 // Storage files: "iot.json" the configuration (config/config.ts), "iot.set" the persisted settings
 // (SavedSettings), "iot.job" the job record (jobs/jobs.ts).
-import { checkConfig, DeviceConfig } from "../config/config";
-import { getToken, ReportedState, shadowDo, ShadowOp } from "../shadow/shadow";
-import { JobDocument, jobsDo, JobsOp, JobRecord } from "../jobs/jobs";
+import { checkConfig, DeviceConfig, fixConfig } from "../config/config";
+import { getToken, ReportedState, shadowDo, ShadowOp, shadowValue } from "../shadow/shadow";
+import { JobDocument, jobsDo, JobsOp, JobRecord, jobsValue } from "../jobs/jobs";
+import { jsonScanFeed, jsonScanStart, JsonScanState } from "../json/scan";
 import { HookOp, LogOp, SettingKey } from "./hook";
 import { MqttSession } from "../mqtt/session";
 import { createMqttClient, MqttClientOptions } from "../mqtt/client";
-import { MqttError, MqttErrorCode, MqttEvent, MqttMessage } from "../mqtt/events";
+import { MqttError, MqttErrorCode, MqttEvent, MqttMessage, MqttPart } from "../mqtt/events";
 import { amzDate, signCache, SignCache } from "../aws/sigv4";
 import { bootHash, signUrl } from "../crypto/select";
 import { led, LedOp } from "../io/led";
@@ -49,8 +50,12 @@ interface SavedSettings {
   m?: string; // marker of the last executed shadow reboot request
 }
 
-const OPERATIONS = ",reboot,blink,set-config,";
-const CLOCK_VALID = 1704067200; // 2024-01-01: before it SNTP has not set the clock
+// Constants as const enum members: inlined into the code, which stays in flash on the device (a
+// module-level constant would take variables).
+const enum Device {
+  Operations = ",reboot,blink,set-config,",
+  ClockValid = 1704067200, // 2024-01-01: before it SNTP has not set the clock
+}
 
 // (values that boot sets are left undefined here: each initial value would cost a variable)
 let mqtt: MqttSession; // set once the clock is valid
@@ -69,7 +74,10 @@ let renewTimer: any = 0;
 let wifiRetryDelay = 1; // seconds
 let wifiUp = 0;
 let configProblem: any = 0; // the last configuration problem logged
+let configFixed: any = 0; // the last values out of range logged
 let clockCorrection = 0; // seconds to add to getTime() for signing, learned from a 403's Date (SNTP may be off)
+let scanner: JsonScanState | 0 = 0; // the incoming message being read, 0 between messages
+let readingShadow = false; // it is on a shadow topic (else a jobs topic)
 
 // onTick(): the report timer: read the sensor; the reading comes back here (DhtReading or an
 // error string). onTick(press): the button (setWatch calls it with the event).
@@ -120,6 +128,7 @@ export function dev(op: HookOp.RunJob, doc: JobDocument, done: (problem?: string
 export function dev(event: MqttEvent.Connected, sessionPresent: boolean): void;
 export function dev(event: MqttEvent.Offline | MqttEvent.Log, text: string): void;
 export function dev(event: MqttEvent.Message, msg: MqttMessage): void;
+export function dev(event: MqttEvent.Part, part: MqttPart): void;
 export function dev(event: MqttEvent.Error, err: MqttError): void;
 export function dev(open: (err: string | null, url?: string) => void): void;
 // the app's steps
@@ -157,7 +166,11 @@ export function dev(op: any, a?: any, b?: any): any {
       value = checkConfig(config);
       if (value && value !== configProblem) dev(HookOp.Error, "config iot.json: " + value); // (Espruino: a long string compared to a number throws)
       configProblem = value;
-      return config || {};
+      if (!config) return {};
+      value = fixConfig(config); // values out of range: used clamped, said once
+      if (value && value !== configFixed) dev(HookOp.Warn, "config iot.json: " + value);
+      configFixed = value;
+      return config;
     case HookOp.Publish:
       if (mqtt.connected()) mqtt.publish(thingTopic + a, JSON.stringify(b), 0);
       if (a == "shadow/get") {
@@ -196,7 +209,7 @@ export function dev(op: any, a?: any, b?: any): any {
       dev(HookOp.Info, "rebooting");
       return setTimeout(E.reboot, 300); // after the log line is out
     case HookOp.JobOperations:
-      return OPERATIONS;
+      return Device.Operations;
     case HookOp.RunJob:
       if (a.operation == "blink") {
         value = a.count;
@@ -217,28 +230,37 @@ export function dev(op: any, a?: any, b?: any): any {
       }
       return b(value.substr(2));
     case MqttEvent.Message:
-      // one of our shadow or jobs topics (the client delivers no other); the pure modules check
-      // the message's shape
-      value = a.topic.substr(thingTopic.length);
-      try {
-        config = JSON.parse(a.payload); // (the message)
-      } catch (e) {
-        return dev(HookOp.Warn, "bad JSON on " + a.topic);
+    case MqttEvent.Part:
+      // a message on one of our shadow or jobs topics, whole (Message) or in slices as it streams in
+      // (Part: a message over maxPacket); either way it is read by the streaming scanner, and the
+      // pure modules keep only the values they use: never a copy of a large document in RAM
+      if (op == MqttEvent.Message) a = { topic: a.topic, data: a.payload, at: 0, size: a.payload.length };
+      if (!a.at) {
+        value = a.topic.substr(thingTopic.length); // after "$aws/things/<thing>/"
+        readingShadow = value[0] == "s";
+        if (readingShadow) shadowDo(ShadowOp.Begin, value.substr(7)); // after "shadow/"
+        else jobsDo(JobsOp.Begin, value.substr(5)); // after "jobs/"
+        scanner = jsonScanStart(readingShadow ? shadowValue : jobsValue);
       }
-      if (value[0] == "s") {
-        shadowDo(ShadowOp.Message, value.substr(7), config); // after "shadow/"
-        if (!getToken && getTimer) {
-          clearTimeout(getTimer);
-          getTimer = 0;
-        }
-        return;
+      if (!scanner) return; // the rest of a message that could not be read
+      value = jsonScanFeed(scanner, a.data);
+      if (!value && a.at + a.data.length >= a.size) {
+        value = jsonScanFeed(scanner, null);
+        scanner = 0;
+        if (value) {
+        } else if (readingShadow) {
+          shadowDo(ShadowOp.End);
+          if (!getToken && getTimer) {
+            clearTimeout(getTimer);
+            getTimer = 0;
+          }
+        } else jobsDo(JobsOp.End);
       }
-      // after "jobs/": <jobId>/update/accepted|rejected, or notify-next and $next/get/accepted
-      // (the runner ignores a $next/get/rejected: it has no execution)
-      value = value.substr(5);
-      a = value.indexOf("/update/");
-      if (a < 0) return jobsDo(JobsOp.Next, config);
-      return jobsDo(value[a + 8] == "a" ? JobsOp.Accepted : JobsOp.Rejected, value.substr(0, a), config);
+      if (value) {
+        scanner = 0;
+        dev(HookOp.Warn, "ignored a message on " + a.topic + ": " + value);
+      }
+      return;
     case MqttEvent.Connected:
       dev(HookOp.Info, "connected to AWS IoT");
       // re-sign and reconnect before SigV4's 24 h connection limit and before STS credentials expire
@@ -250,7 +272,8 @@ export function dev(op: any, a?: any, b?: any): any {
       shadowDo(ShadowOp.Link, 1);
       return jobsDo(JobsOp.Connected);
     case MqttEvent.Offline:
-      // the client has logged "[W] mqtt: offline: <reason>"
+      // the client has logged "[W] mqtt: offline: <reason>"; a message cut short is dropped
+      scanner = 0;
       shadowDo(ShadowOp.Link, 0);
       if (renewTimer) clearTimeout(renewTimer);
       renewTimer = 0;
@@ -264,11 +287,19 @@ export function dev(op: any, a?: any, b?: any): any {
         } catch (e) {}
         value = Date.parse(a.date) / 1000; // NaN (Node) or 0 (Espruino) when there is none
         b = value - getTime() - clockCorrection;
-        if (a.status == 403 && value > CLOCK_VALID && Math.abs(b) > 60) {
+        if (a.status == 403 && value > Device.ClockValid && Math.abs(b) > 60) {
           // SNTP would set the clock back every 30 s: keep the server's offset and sign with it
           clockCorrection = value - getTime();
           dev(HookOp.Warn, "clock is " + Math.round(b) + " s off the server's; corrected to " + amzDate(value));
-        } else dev(HookOp.Error, "refused (HTTP " + a.status + ": " + (config + "").substr(0, 90) + ")");
+        } else {
+          // a line for a serial console: the first sentence, or the text cut at a word
+          config += "";
+          value = config.indexOf(". ") + 1; // the end of the first sentence
+          if (!value && config.length <= 100) value = config.length;
+          if (!value || value > 100) value = config.lastIndexOf(" ", 100) + 1 || 100; // the words that fit
+          b = value < config.length ? " [cut; the whole text is in the server's log]" : "";
+          dev(HookOp.Error, "refused (HTTP " + a.status + "): " + config.substr(0, value).trim() + b);
+        }
       }
       return;
     case MqttEvent.Log: // (the client has printed it)
@@ -291,7 +322,7 @@ export function dev(op: any, a?: any, b?: any): any {
       // once WiFi is up and the clock is valid (no signing before it); repeats are harmless: the
       // first valid one starts it
       if (mqtt) return;
-      if (getTime() + clockCorrection < CLOCK_VALID) {
+      if (getTime() + clockCorrection < Device.ClockValid) {
         if (!a) dev(HookOp.Info, "waiting for the clock (SNTP)");
         return setTimeout(dev, 1000, AppOp.StartMqtt, 1);
       }

@@ -10,10 +10,16 @@
 // The record is also the execution in hand (no second copy). Rejections (VersionMismatch,
 // throttling, internal errors) are retried at most twice with the version the cloud sent; the rest
 // (InvalidStateTransition, TerminalStateReached, ...) abandon the execution: never a loop.
-// Memory: the whole runner is ONE function (a retained function costs 5 JS variables + 1 per
-// parameter on Espruino), jobsDo(op, a, b); tests use it through the wrappers in
-// test/fuzz/app-modules.ts. While idle only small integers and the record stay.
+// Messages are read as they stream in (json/scan.ts): of a job document (up to AWS's 32 KB) the
+// device keeps the operation and at most 8 other top-level members (MaxParameters), each a scalar of
+// at most 64 bytes (anything else is kept as {}: a value no operation accepts). A document it
+// cannot use (none, not an object, too many members, an unknown operation) is REJECTED with the
+// reason, and the queue moves on.
+// Memory: the runner is ONE function (a retained function costs 5 JS variables + 1 per parameter
+// on Espruino), jobsDo(op, a, b), plus the scanner's handler jobsValue(); tests use them through
+// the wrappers in test/fuzz/app-modules.ts. While idle only small integers and the record stay.
 import { Hook, HookOp } from "../app/hook";
+import { JsonKind } from "../json/scan";
 
 /** The Storage file "iot.job": the last execution touched (short keys: it lives in RAM and flash). */
 export interface JobRecord {
@@ -55,6 +61,13 @@ export interface UpdateJobExecutionRequest {
   expectedVersion?: number;
 }
 
+/** What the device takes from one jobs message while it streams in (everything else is skipped). */
+interface JobsNews {
+  o: JobsOp.Next | JobsOp.Accepted | JobsOp.Rejected; // what to do with it: Next, Accepted or Rejected
+  j: string; // the jobId of the topic (update answers)
+  m: NextJobExecution & UpdateJobExecutionAnswer; // the message, with only the members the runner reads
+}
+
 export const enum JobsOp {
   /** (hook, record read from Storage or null): (re)start */
   Init = 1,
@@ -75,9 +88,18 @@ export const enum JobsOp {
   Send = 8,
   /** (step): record the step in Storage; false when it could not be written (internal) */
   Record = 9,
+  /** (sub): a message begins on one of our jobs topics; sub is the part after ".../jobs/". Its
+   * values go to jobsValue() (the scanner's handler), then End. */
+  Begin = 10,
+  /** the message is complete and well-formed: act on it */
+  End = 11,
 }
 
-const IN_PROGRESS = "IN_PROGRESS";
+// (const enum: inlined into the code, which stays in flash; a module-level constant takes variables)
+const enum Jobs {
+  MaxParameters = 8,
+  InProgress = "IN_PROGRESS",
+}
 
 let hook: Hook;
 let record: JobRecord | null; // persisted record of the last execution we touched; the one in hand while busy
@@ -86,11 +108,43 @@ let jobDocument: any; // of the execution in hand
 let version = 0; // expected version of the execution in hand (0 = unknown)
 let inFlight: UpdateJobExecutionRequest | 0 = 0; // the status update sent (again on a retryable rejection)
 let tries = 0;
+let incoming: JobsNews | 0 = 0; // the message being read
+let unread = 0; // members of its job document not kept (over MaxParameters)
+let withoutDocument = 0; // 1: $next was asked for without its document (it was too large to receive)
+
+// The scanner's handler while a jobs message streams in: keeps what JobsNews describes, and
+// returns true for an object or array it needs nothing from (the scanner skips its contents).
+export function jobsValue(path: string, kind: JsonKind, value: string | number | boolean | null): boolean {
+  const news = incoming;
+  if (!news) return true;
+  const msg = news.m;
+  const ex = msg.execution;
+  const doc = ex && ex.jobDocument;
+  if (path == "execution") {
+    if (kind == JsonKind.Object) msg.execution = {} as JobExecution;
+  } else if (path == "code") msg.code = value as string;
+  else if (path == "executionState/versionNumber") msg.executionState = { versionNumber: value as number };
+  else if (!ex) return true;
+  else if (path == "execution/jobId") ex.jobId = value as string;
+  else if (path == "execution/executionNumber") ex.executionNumber = value as number;
+  else if (path == "execution/versionNumber") ex.versionNumber = value as number;
+  else if (path == "execution/jobDocument") {
+    if (kind == JsonKind.Object) ex.jobDocument = {} as JobDocument;
+  } else if (doc && !path.indexOf("execution/jobDocument/") && path.indexOf("/", 22) < 0) {
+    // a member of the document (the operation or a parameter); an object or array is skipped
+    const key = path.substr(22);
+    if (key == "operation" || Object.keys(doc).length < Jobs.MaxParameters) doc[key] = kind < JsonKind.Object ? value : {};
+    else unread++;
+  }
+  return !(path == "execution" || path == "execution/jobDocument" || path == "executionState");
+}
 
 export function jobsDo(op: JobsOp.Init, hook: Hook, record: JobRecord | null): void;
 export function jobsDo(op: JobsOp.Connected | JobsOp.Oversize): void;
 export function jobsDo(op: JobsOp.Next, msg: NextJobExecution): void;
 export function jobsDo(op: JobsOp.Accepted | JobsOp.Rejected, jobId: string, msg: UpdateJobExecutionAnswer): void;
+export function jobsDo(op: JobsOp.Begin, sub: string): void;
+export function jobsDo(op: JobsOp.End): void;
 // internal steps
 export function jobsDo(op: JobsOp.SetStatus, status: string, reason?: string): void;
 export function jobsDo(op: JobsOp.Send): void;
@@ -100,12 +154,27 @@ export function jobsDo(op: JobsOp, a?: any, b?: any): any {
   if (op == JobsOp.Init) {
     hook = a;
     record = b;
-    busy = version = inFlight = tries = jobDocument = 0;
+    busy = version = inFlight = tries = jobDocument = incoming = 0;
     return;
+  }
+  if (op == JobsOp.Begin) {
+    // notify-next, $next/get/accepted (a $next/get/rejected has no execution), <jobId>/update/accepted|rejected
+    const at = a.indexOf("/update/");
+    incoming = { o: at < 0 ? JobsOp.Next : a[at + 8] == "a" ? JobsOp.Accepted : JobsOp.Rejected, j: a.substr(0, at), m: {} };
+    unread = 0;
+    return;
+  }
+  if (op == JobsOp.End) {
+    const news = incoming;
+    incoming = 0;
+    if (!news) return;
+    if (news.o == JobsOp.Next) return jobsDo(JobsOp.Next, news.m);
+    return jobsDo(news.o, news.j, news.m);
   }
   if (op == JobsOp.Connected || op == JobsOp.Oversize) {
     // also when the update's answer was lost (reconnect) or the execution is done: decide again from the record
     if (op == JobsOp.Connected && busy < 2) busy = inFlight = jobDocument = 0;
+    withoutDocument = op == JobsOp.Oversize ? 1 : 0;
     return hook(HookOp.Publish, "jobs/$next/get", op == JobsOp.Oversize ? { includeJobDocument: false } : {});
   }
   if (op == JobsOp.Next) {
@@ -118,21 +187,23 @@ export function jobsDo(op: JobsOp, a?: any, b?: any): any {
     const step = record!.st;
     if (step == "X") return (busy = 0);
     if (step == "RUN") return jobsDo(JobsOp.SetStatus, "FAILED", "interrupted by a restart");
-    if (step && step != IN_PROGRESS) return jobsDo(JobsOp.SetStatus, step); // a terminal status not confirmed: again
+    if (step && step != Jobs.InProgress) return jobsDo(JobsOp.SetStatus, step); // a terminal status not confirmed: again
     jobDocument = ex.jobDocument;
     const operation = jobDocument && jobDocument.operation;
-    // no document: the one the cloud has was too large to receive (JobsOp.Oversize)
-    if (hook(HookOp.JobOperations).split(",").indexOf(operation) < 1)
-      return jobsDo(JobsOp.SetStatus, "REJECTED", jobDocument ? "unknown operation: " + operation : "job document too large");
+    let reason = "";
+    if (!jobDocument) reason = withoutDocument ? "job document too large" : "no job document (a JSON object)";
+    else if (unread) reason = "job document has " + (Object.keys(jobDocument).length + unread) + " members; this device reads at most " + Jobs.MaxParameters;
+    else if (hook(HookOp.JobOperations).split(",").indexOf(operation) < 1) reason = operation == null ? "no operation" : typeof operation == "object" ? "the operation is not a short text" : "unknown operation: " + operation;
+    if (reason) return jobsDo(JobsOp.SetStatus, "REJECTED", reason);
     hook(HookOp.Info, "job " + ex.jobId + " " + operation + " starting");
-    return jobsDo(JobsOp.SetStatus, IN_PROGRESS);
+    return jobsDo(JobsOp.SetStatus, Jobs.InProgress);
   }
   if (op == JobsOp.Record) {
     rec.st = a;
     return hook(HookOp.Store, "iot.job", rec);
   }
   if (op == JobsOp.SetStatus) {
-    if (a != IN_PROGRESS) hook(HookOp.Info, "job " + rec.j + " " + a + (b ? ": " + b : ""));
+    if (a != Jobs.InProgress) hook(HookOp.Info, "job " + rec.j + " " + a + (b ? ": " + b : ""));
     jobsDo(JobsOp.Record, a);
     tries = 0;
     inFlight = { status: a };
@@ -153,7 +224,7 @@ export function jobsDo(op: JobsOp, a?: any, b?: any): any {
     version = cloudVersion || (version && version + 1);
     const status = inFlight.status;
     inFlight = 0;
-    if (status != IN_PROGRESS) return jobsDo(JobsOp.Connected); // done: the next one
+    if (status != Jobs.InProgress) return jobsDo(JobsOp.Connected); // done: the next one
     const isReboot = jobDocument.operation == "reboot";
     // never start what a reboot could make us start again: the step must be in Storage first
     // (the reboot operation is done once the board restarts: SUCCEEDED is sent after the boot)

@@ -1,6 +1,6 @@
 // Jobs runner (pure) with fake hooks.
 import type { JobRecord as JobRec } from "../../firmware/jobs/jobs";
-import { jobsAccepted, jobsConnected, jobsInit, jobsNext, jobsOversize, jobsRejected } from "../fuzz/app-modules";
+import { jobsAccepted, jobsConnected, jobsInit, jobsMsg, jobsNext, jobsOversize, jobsRejected } from "../fuzz/app-modules";
 
 const J = { connected: jobsConnected, onNext: jobsNext, onAccepted: jobsAccepted, onRejected: jobsRejected, oversize: jobsOversize };
 
@@ -162,4 +162,48 @@ test("Storage full: the handler is not started (it could run twice after a reboo
   j.onAccepted("r1", {});
   expect(st.reboots).toBe(0);
   expect(last(out).msg).toMatchObject({ status: "FAILED" });
+});
+
+test("a 30 KB job document read in slices: the operation and its parameters are picked out, the rest skipped", () => {
+  const { st, out } = make();
+  const doc = { notes: "n".repeat(22000), steps: Array.from({ length: 300 }, (_, i) => ({ i, what: "step " + i })), operation: "blink", count: 3 };
+  const msg = ex("big-1", doc, 1, 1);
+  const text = JSON.stringify(msg);
+  expect(text.length).toBeGreaterThan(30000);
+  const slices: number[] = [];
+  for (let n = 0; n < text.length; n += 536) slices.push(536); // TCP segments of an ESP8266
+  expect(jobsMsg("notify-next", msg, slices)).toBe("");
+  expect(last(out).msg).toEqual({ status: "IN_PROGRESS", expectedVersion: 1 });
+  jobsAccepted("big-1", {});
+  // what the handler gets: the scalars as they are, the rest as {} (a value no operation accepts)
+  expect(st.runs).toEqual([{ notes: {}, steps: {}, operation: "blink", count: 3 }]);
+});
+
+test("documents the device cannot use are REJECTED in plain words, and the queue moves on", () => {
+  const cases: [any, string][] = [
+    [{ count: 1 }, "no operation"],
+    [{ operation: 7 }, "unknown operation: 7"],
+    [{ operation: "x".repeat(100) }, "the operation is not a short text"],
+    [{ operation: { name: "blink" } }, "the operation is not a short text"],
+    [Object.fromEntries([["operation", "blink"], ...Array.from({ length: 20 }, (_, i) => ["p" + i, i])]), "job document has 21 members; this device reads at most 8"],
+  ];
+  for (const [doc, reason] of cases) {
+    const { out } = make();
+    jobsNext(ex("r-1", doc));
+    expect(last(out).msg).toEqual({ status: "REJECTED", statusDetails: { reason }, expectedVersion: 1 });
+    jobsAccepted("r-1", {});
+    expect(last(out).sub).toBe("jobs/$next/get");
+  }
+  for (const doc of ["a string", [1, 2], null, 5]) {
+    const { out } = make();
+    jobsNext(ex("r-2", doc));
+    expect(last(out).msg.statusDetails).toEqual({ reason: "no job document (a JSON object)" });
+  }
+});
+
+test("a jobs message that is not JSON is not acted on", () => {
+  const { out } = make();
+  expect(jobsMsg("notify-next", '{"execution":{"jobId":"j","jobDocument":{"operation":"blink"}')).toMatch(/ends early/);
+  expect(jobsMsg("notify-next", '{"execution":{"jobId":"j",,}}')).toMatch(/bad JSON/);
+  expect(out).toEqual([]);
 });

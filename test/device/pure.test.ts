@@ -2,7 +2,7 @@
 // configuration check. (The 403's Date is read with Date.parse, which Espruino 2v29 has: the
 // clock-skew correction is covered end to end in e2e-faults and resilience/faults-cloud.)
 import { decodeDht, encodeDhtWidths } from "../../firmware/sensors/dht11-decode";
-import { checkConfig } from "../../firmware/config/config";
+import { checkConfig, fixConfig } from "../../firmware/config/config";
 
 describe("DHT11 bit decoder", () => {
   const dec = (w: number[]) => decodeDht(w, w.length);
@@ -72,5 +72,37 @@ describe("device configuration check (iot.json)", () => {
       "thing may contain only A-Z a-z 0-9 : _ -",
     ]);
     expect(checkConfig({ ...good, thing: undefined })).toBe("thing is required");
+  });
+});
+
+describe("configuration values that bypassed the host tools (fixConfig)", () => {
+  test("out of range: clamped, not a number: the default (or dropped), each said in plain words", () => {
+    const c: any = { boMin: -1000, life: "abc", keepAlive: "abc", refresh: 0, maxPkt: 1e9, pingTo: NaN, tokenExp: "soon", relayPort: {}, tls: "yes", ledLow: 0, dhtPin: 99 };
+    const said = fixConfig(c).split("; ");
+    expect(c).toEqual({ boMin: 100, life: 82800, keepAlive: 60, refresh: 1, maxPkt: 65536, pingTo: 10, tokenExp: undefined, relayPort: undefined, tls: false, ledLow: true, dhtPin: 39 });
+    expect(said).toEqual([
+      "relayPort must be a number 1..65535: using none",
+      "dhtPin must be a number 0..39: using 39",
+      "refresh must be a number 1..86400: using 1",
+      "keepAlive must be a number 1..1200: using 60",
+      "boMin must be a number 100..60000: using 100",
+      "life must be a number 10..86400: using 82800",
+      "maxPkt must be a number 512..65536: using 65536",
+      "pingTo must be a number 1..600: using 10",
+      "tokenExp must be a number 0..10000000000: using none",
+      "tls must be true or false: using false",
+      "ledLow must be true or false: using true",
+    ]);
+  });
+
+  test("a valid file is left as it is", () => {
+    const c = { ssid: "lab", pass: "", host: "h", region: "r", akid: "a", secret: "s", thing: "t", port: 8883, refresh: 5, keepAlive: 30, boMin: 100, boMax: 1000, life: 3600, tls: true, ledLow: false, tokenExp: 1800000000 };
+    const copy = { ...c };
+    expect(fixConfig(c)).toBe("");
+    expect(c).toEqual(copy);
+  });
+
+  test("required keys must be text", () => {
+    expect(checkConfig({ ssid: 5, host: "h", region: "r", akid: "a", secret: ["s"], thing: "t" })).toBe("ssid must be text; secret must be text");
   });
 });

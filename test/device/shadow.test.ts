@@ -22,7 +22,7 @@ function make(mark = "") {
       pub: (sub, msg) => out.push({ sub, msg: JSON.parse(JSON.stringify(msg)) }),
       apply: (k, v) => applied.push([k, v]),
       reboot: () => st.reboots++,
-      mark: (m?: string) => (m ? (st.mark = m) : st.mark),
+      mark: (m?: string) => (m !== undefined ? (st.mark = m) : st.mark),
       log: (l, m) => st.logs.push(l + " " + m),
     },
     "x",
@@ -125,20 +125,66 @@ test("offline reports coalesce into one update, latest wins", () => {
   expect(last(out).msg.state.reported).toEqual({ uptime: 3, temperature: 20, btnCount: 1 });
 });
 
-test("unknown keys and wrong types: reported errors, desired cleared, no crash", () => {
+test("keys of someone else are left alone (counted in a log line); the device's own invalid values are errors, cleared", () => {
+  const { s, out, applied, st } = make();
+  s.connected();
+  s.msg("get/accepted", { state: { reported: {} }, version: 1, clientToken: "x1" });
+  s.msg("update/delta", { version: 2, state: { color: "red", on: "yes", refresh: 5, nested: { on: true } } });
+  expect(applied).toEqual([["refresh", 5]]);
+  expect(last(out).msg.state).toEqual({
+    reported: { refresh: 5, errors: { on: "must be true or false" } },
+    desired: { on: null },
+  });
+  expect(st.logs).toContain("I shadow: 2 desired keys are not this device's (left alone)");
+  s.msg("update/delta", { version: 3, state: { on: true, color: "red", nested: { on: true } } });
+  expect(last(out).msg.state).toEqual({ reported: { on: true, errors: null } });
+  expect(st.logs.filter((l) => l.includes("left alone")).length).toBe(1); // said again only when the count changes
+  // a delta of only someone else's keys: nothing applied, nothing sent (no fight, no loop)
+  const n = out.length;
+  s.msg("update/delta", { version: 4, state: { color: "blue", nested: { on: false } } });
+  expect(out.length).toBe(n);
+  expect(() => s.msg("update/delta", { version: 5, state: null })).not.toThrow();
+  expect(() => s.msg("update/delta", "junk" as any)).not.toThrow();
+});
+
+test("values the device cannot hold (objects, arrays, over-long strings) are invalid, never a crash", () => {
   const { s, out, applied } = make();
   s.connected();
   s.msg("get/accepted", { state: { reported: {} }, version: 1, clientToken: "x1" });
-  s.msg("update/delta", { version: 2, state: { color: "red", on: "yes", refresh: 5 } });
-  expect(applied).toEqual([["refresh", 5]]);
-  expect(last(out).msg.state).toEqual({
-    reported: { refresh: 5, errors: { color: "unknown key", on: "must be true or false" } },
-    desired: { color: null, on: null },
-  });
-  s.msg("update/delta", { version: 3, state: { on: true } });
+  s.msg("update/delta", { version: 2, state: { on: { deep: [1, 2] }, refresh: "9".repeat(200), reboot: [true] } });
+  expect(applied).toEqual([]);
+  expect(last(out).msg.state.reported.errors).toEqual({ on: "must be true or false", refresh: "must be a whole number 1..86400", reboot: "must be true or false" });
+  expect(last(out).msg.state.desired).toEqual({ on: null, refresh: null, reboot: null });
+});
+
+test("a large get/accepted read in small slices: only the device's keys count", () => {
+  const { s, out, applied, st } = make();
+  s.report({ on: false, refresh: 30 });
+  s.connected();
+  const desired: any = {};
+  const meta: any = {};
+  for (let i = 0; i < 150; i++) {
+    desired["app" + i] = "v" + i;
+    meta["app" + i] = { timestamp: 1700000000 };
+  }
+  desired.on = true;
+  desired.big = "x".repeat(1500);
+  const doc = {
+    state: { desired, reported: { on: false, refresh: 30, errors: { old: "x" }, other: { a: [1, 2, 3] } }, delta: { ...desired } },
+    metadata: { desired: meta, reported: { on: { timestamp: 1 } } },
+    version: 7,
+    timestamp: 1700000001,
+    clientToken: "x1",
+  };
+  const text = JSON.stringify(doc);
+  expect(text.length).toBeGreaterThan(8000);
+  const slices: number[] = [];
+  for (let n = 0; n < text.length; n += 37) slices.push(37);
+  expect(s.msg("get/accepted", doc, slices)).toBe("");
+  expect(applied).toEqual([["on", true]]);
+  // on applied and reported; the cloud's errors object is replaced by none; nothing else touched
   expect(last(out).msg.state).toEqual({ reported: { on: true, errors: null } });
-  expect(() => s.msg("update/delta", { version: 4, state: null })).not.toThrow();
-  expect(() => s.msg("update/delta", "junk" as any)).not.toThrow();
+  expect(st.logs).toContain("I shadow: 151 desired keys are not this device's (left alone)");
 });
 
 test("reboot: cleared, marker saved, reboots after the update is accepted, once", () => {
@@ -152,9 +198,13 @@ test("reboot: cleared, marker saved, reboots after the update is accepted, once"
   expect(st.reboots).toBe(0);
   s.msg("update/accepted", { version: 3, clientToken: u.clientToken });
   expect(st.reboots).toBe(1);
+  expect(st.mark).toBe(""); // the request is cleared in the cloud: nothing to remember
+  // a late copy of the same delta (QoS 1) is older than the clearing update: no second reboot
+  s.msg("update/delta", { version: 2, state: { reboot: true }, metadata: { reboot: { timestamp: 1700000000 } } });
+  expect(st.reboots).toBe(1);
 
-  // after the reboot the (not yet cleared) request is seen again: no second reboot
-  const b = make(st.mark);
+  // the clearing update was lost: after the reboot the request is seen again, no second reboot
+  const b = make("t1700000000");
   b.s.connected();
   b.s.msg("get/accepted", {
     state: { desired: { reboot: true }, delta: { reboot: true } },
@@ -164,6 +214,25 @@ test("reboot: cleared, marker saved, reboots after the update is accepted, once"
   });
   expect(b.st.reboots).toBe(0);
   expect(last(b.out).msg.state.desired).toEqual({ reboot: null });
+  b.s.msg("update/accepted", { version: 4, clientToken: last(b.out).msg.clientToken });
+  expect(b.st.reboots).toBe(0);
+  expect(b.st.mark).toBe("");
+});
+
+test("two reboot requests within the same second are two reboots", () => {
+  const { s, out, st } = make();
+  s.connected();
+  s.msg("get/accepted", { state: { reported: {} }, version: 1, clientToken: "x1" });
+  s.msg("update/delta", { version: 2, state: { reboot: true }, metadata: { reboot: { timestamp: 1700000000 } } });
+  s.msg("update/accepted", { version: 3, clientToken: last(out).msg.clientToken });
+  expect(st.reboots).toBe(1);
+  // (the board restarts with the marker it has in Storage)
+  const b = make(st.mark);
+  b.s.connected();
+  b.s.msg("get/accepted", { state: { reported: {} }, version: 3, clientToken: "x1" });
+  b.s.msg("update/delta", { version: 5, state: { reboot: true }, metadata: { reboot: { timestamp: 1700000000 } } });
+  b.s.msg("update/accepted", { version: 6, clientToken: last(b.out).msg.clientToken });
+  expect(b.st.reboots).toBe(1);
 });
 
 test("update/rejected: 409 refetches, 400/413 not resent, others re-staged", () => {

@@ -2,8 +2,9 @@
 // firmware/jobs/jobs.ts jobsDo, each one function behind ONE hook): the unit tests, the fuzzers and
 // Node tools use these, the firmware calls shadowDo/jobsDo directly. Kept here, not in firmware/,
 // so the modules hold only what the device runs (npm run size counts their functions).
-import { shadowDo, ShadowOp } from "../../firmware/shadow/shadow";
-import { jobsDo, JobsOp } from "../../firmware/jobs/jobs";
+import { shadowDo, ShadowOp, shadowValue } from "../../firmware/shadow/shadow";
+import { jobsDo, JobsOp, jobsValue } from "../../firmware/jobs/jobs";
+import { jsonScanFeed, jsonScanStart, JsonValueHandler } from "../../firmware/json/scan";
 import type { JobRecord as JobRec } from "../../firmware/jobs/jobs";
 import { Hook, HookOp } from "../../firmware/app/hook";
 
@@ -40,27 +41,55 @@ export function hookOf(o: any): Hook {
   }) as Hook;
 }
 
+// ---- messages: read as the device reads them, by the streaming scanner over the JSON text (a
+// string is a payload as is; anything else is sent as JSON), in slices of `slices` (whole when
+// absent); "" when read, else the scanner's complaint (then the module is not told to act)
+export function feed(onValue: JsonValueHandler, payload: any, slices?: number[]): string {
+  const text = typeof payload === "string" ? payload : JSON.stringify(payload);
+  const bytes = Buffer.from(text === undefined ? "null" : text, "utf8").toString("latin1"); // the device's binary string
+  const st = jsonScanStart(onValue);
+  let at = 0;
+  for (const n of slices || []) {
+    const e = jsonScanFeed(st, bytes.substr(at, n));
+    if (e) return e;
+    at += n;
+  }
+  return jsonScanFeed(st, bytes.substr(at)) || jsonScanFeed(st, null);
+}
+
 // ---- shadow
 export const checkDesired = (k: string, v: any): string | null => shadowDo(ShadowOp.Check, k, v);
 export const shadowInit = (hooks: ShadowHooks, prefix: string): void => shadowDo(ShadowOp.Init, hookOf(hooks), prefix);
 export const shadowLink = (up: boolean): void => shadowDo(ShadowOp.Link, up);
 export const shadowReport = (ch: any): void => shadowDo(ShadowOp.Report, ch);
-export const shadowMsg = (sub: string, m: any): void => shadowDo(ShadowOp.Message, sub, m);
+export function shadowMsg(sub: string, m: any, slices?: number[]): string {
+  shadowDo(ShadowOp.Begin, sub);
+  const e = feed(shadowValue, m, slices);
+  if (!e) shadowDo(ShadowOp.End);
+  return e;
+}
 
 // ---- jobs
 export const jobsInit = (hooks: JobHooks, r: JobRec | null): void => jobsDo(JobsOp.Init, hookOf(hooks), r);
 export const jobsConnected = (): void => jobsDo(JobsOp.Connected);
 export const jobsOversize = (): void => jobsDo(JobsOp.Oversize);
-export const jobsNext = (m: any): void => jobsDo(JobsOp.Next, m);
-export const jobsAccepted = (jobId: string, m: any): void => jobsDo(JobsOp.Accepted, jobId, m);
-export const jobsRejected = (jobId: string, m: any): void => jobsDo(JobsOp.Rejected, jobId, m);
+// sub: the topic after ".../jobs/"
+export function jobsMsg(sub: string, m: any, slices?: number[]): string {
+  jobsDo(JobsOp.Begin, sub);
+  const e = feed(jobsValue, m, slices);
+  if (!e) jobsDo(JobsOp.End);
+  return e;
+}
+export const jobsNext = (m: any): void => void jobsMsg("notify-next", m);
+export const jobsAccepted = (jobId: string, m: any): void => void jobsMsg(jobId + "/update/accepted", m);
+export const jobsRejected = (jobId: string, m: any): void => void jobsMsg(jobId + "/update/rejected", m);
 
 // ---- the fuzzers' interface
 export interface ShadowApi {
   connected(): void;
   disconnected(): void;
   report(ch: any): void;
-  msg(sub: string, m: any): void;
+  msg(sub: string, m: any, slices?: number[]): void;
 }
 export interface JobsApi {
   connected(): void;

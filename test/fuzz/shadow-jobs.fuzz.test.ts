@@ -123,22 +123,59 @@ describe("shadow delta handler fuzzing", () => {
     );
   });
 
-  test("one reboot request reboots once, however often its delta is redelivered", () => {
+  test("a message read in random slices has the same effect as read whole (the device's streaming path)", () => {
+    const run = (acts: any[], cuts: number[][] | null) => {
+      const { sh, rec } = newShadow({ mark: "" });
+      sh.report({ on: false, btnCount: 0, refresh: 30 });
+      acts.forEach((a, i) => {
+        if (a.k === "msg") {
+          const text = JSON.stringify(a.m) || "null";
+          // cut points as slice lengths (some 0: an empty slice), within the byte length
+          const n = Buffer.byteLength(text);
+          const sl = cuts ? cuts[i % cuts.length].map((c) => c % (n + 1)).sort((x, y) => x - y) : [];
+          const lens = sl.map((c, j) => c - (j ? sl[j - 1] : 0));
+          sh.msg(a.sub, a.m, cuts ? lens : undefined);
+        } else if (a.k === "connected") sh.connected();
+        else if (a.k === "disconnected") sh.disconnected();
+        else sh.report(a.r);
+      });
+      return JSON.stringify(rec);
+    };
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 1e9 }), fc.boolean(), (copies, ts, online) => {
+      fc.property(fc.array(action, { minLength: 1, maxLength: 15 }), fc.array(fc.array(fc.nat(4000), { maxLength: 12 }), { minLength: 1, maxLength: 4 }), (acts, cuts) => {
+        expect(run(acts, cuts)).toBe(run(acts, null));
+      }),
+      fuzz(400)
+    );
+  });
+
+  test("one reboot request reboots once, however often its delta is redelivered and whether its clearing is lost", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 1e9 }), fc.boolean(), fc.array(fc.boolean(), { minLength: 1, maxLength: 3 }), (copies, ts, online, clearLost) => {
         const store = { mark: "" };
         let reboots = 0;
-        for (let boot = 0; boot < 3; boot++) {
+        let cleared = false; // the cloud still has desired.reboot until a clearing update is accepted
+        for (let boot = 0; boot < clearLost.length + 1 && !cleared; boot++) {
           const { sh, rec } = newShadow(store);
-          if (online) {
+          const lost = boot < clearLost.length ? clearLost[boot] : false;
+          const lastToken = () => (rec.pubs.length ? rec.pubs[rec.pubs.length - 1][1].clientToken : undefined);
+          if (online || boot > 0) {
             sh.connected();
-            sh.msg("get/rejected", { code: 404, message: "No shadow exists", clientToken: rec.pubs[rec.pubs.length - 1][1].clientToken });
+            // after a reboot the request is read back from the shadow (it was not cleared)
+            const doc = boot ? { state: { desired: { reboot: true }, delta: { reboot: true } }, metadata: { desired: { reboot: { timestamp: ts } } }, version: 3 + boot } : { state: {}, version: 3 };
+            sh.msg("get/accepted", { ...doc, clientToken: lastToken() });
           }
+          // the request's delta, delivered several times (QoS 1 duplicates), before and after the clearing
           for (let i = 0; i < copies; i++) {
             sh.msg("update/delta", { state: { reboot: true }, version: 3, metadata: { reboot: { timestamp: ts } } });
-            const t = rec.pubs.length ? rec.pubs[rec.pubs.length - 1][1].clientToken : undefined;
-            if (t) sh.msg("update/accepted", { clientToken: t, version: 4 });
+            const t = lastToken();
+            const u = rec.pubs.length && rec.pubs[rec.pubs.length - 1][1];
+            if (!lost && t && u.state && u.state.desired && u.state.desired.reboot === null && !cleared) {
+              sh.msg("update/accepted", { clientToken: t, version: 10 + boot });
+              cleared = true;
+            }
           }
+          if (lost) sh.disconnected(); // the clearing update's answer never comes
           reboots += rec.reboots;
         }
         expect(reboots).toBe(1);
