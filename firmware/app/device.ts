@@ -14,6 +14,7 @@ import { getTok, shadowDo } from "../shadow/shadow";
 import { jobsDo } from "../jobs/jobs";
 import { MqttSession } from "../mqtt/session";
 import { createMqttClient } from "../mqtt/client";
+import { MqttErrorCode, MqttEvent } from "../mqtt/events";
 import { amzDate, signCache, SignCache } from "../aws/sigv4";
 import { bootHash, signUrl } from "../crypto/select";
 import { led } from "../io/led";
@@ -75,7 +76,7 @@ function tick(r?: any): void {
 //     has an answer or is asked again), "a" (key, v) apply a valid setting, "b" reboot, "m" (m?)
 //     the shadow reboot marker, "s" (file, data) Storage.write -> false when it could not,
 //     "r" (doc, done) run a job operation, "o" the supported job operations
-//   MQTT client: "message" | "connect" | "offline" | "error" | "log" (arg); dev(cb) = open: sign a URL
+//   MQTT client: MqttEvent.Message | Connected | Offline | Error | Log (arg); dev(cb) = open: sign a URL
 //   timers (setTimeout(dev, ms, op)): "w" connect WiFi, "c" start MQTT once the clock is valid,
 //     "g" shadow get unanswered: ask again, "n" renew the signed connection, "B" boot (again)
 //   "R" (file) Storage.readJSON (undefined when missing or not JSON)
@@ -152,7 +153,7 @@ export function dev(op: any, a?: any, b?: any): any {
       dev("I", "rebooting");
       return setTimeout(E.reboot, 300); // after the log line is out
     case "o":
-    case "log": // (the client has printed it)
+    case MqttEvent.Log: // (the client has printed it)
       return ",reboot,blink,set-config,";
     case "r":
       // run a job operation (a = its document); b(problem) fails it, b() succeeds
@@ -174,7 +175,7 @@ export function dev(op: any, a?: any, b?: any): any {
         shadowDo("r", c);
       }
       return b(t.substr(2));
-    case "message":
+    case MqttEvent.Message:
       // one of our shadow or jobs topics (the only ones subscribed); the pure modules check the
       // message's shape
       t = a.topic.substr(P.length);
@@ -196,7 +197,7 @@ export function dev(op: any, a?: any, b?: any): any {
       t = t.substr(5);
       a = t.indexOf("/update/");
       return a > 0 ? jobsDo(t[a + 8] == "a" ? "a" : "j", t.substr(0, a), c) : jobsDo("n", c); // accepted | rejected
-    case "connect":
+    case MqttEvent.Connected:
       dev("I", "connected to AWS IoT");
       // re-sign and reconnect before SigV4's 24 h connection limit and before STS credentials expire
       c = dev("L");
@@ -206,14 +207,14 @@ export function dev(op: any, a?: any, b?: any): any {
       renT = setTimeout(dev, Math.max(t, 10) * 1000, "n");
       shadowDo("l", 1);
       return jobsDo("c");
-    case "offline":
+    case MqttEvent.Offline:
       // the client has logged "[W] mqtt: offline: <reason>"
       shadowDo("l", 0);
       if (renT) clearTimeout(renT);
       renT = 0;
       return;
-    case "error":
-      // the client has logged "[W] mqtt: <msg>"; add what it means for the device
+    case MqttEvent.Error:
+      // the client has logged "[W] mqtt: <text>"; add what it means for the device
       if (a.status) {
         c = a.body || "";
         try {
@@ -226,7 +227,7 @@ export function dev(op: any, a?: any, b?: any): any {
           corr = t - getTime();
           dev("W", "clock is " + Math.round(b) + " s off the server's; corrected to " + amzDate(t));
         } else dev("E", "refused (HTTP " + a.status + ": " + (c + "").substr(0, 90) + ")");
-      } else if (/^skipped.*\/jobs\//.test(a.msg)) jobsDo("o"); // a job document over maxPkt: reject it
+      } else if (a.code == MqttErrorCode.Skipped && a.topic && a.topic.indexOf("/jobs/") > 0) jobsDo("o"); // a job document over maxPkt: reject it
       return;
     case "w":
       c = dev("L");
