@@ -43,6 +43,8 @@ export const enum MqttErrorCode {
   QueueFull = 9,
   /** The URL provider failed (for example expired credentials or no configuration). */
   NoUrl = 10,
+  /** An incoming packet over maxPacket was skipped (not delivered). topic (of a PUBLISH) and size are set. */
+  Skipped = 11,
 }
 
 export interface MqttMessage {
@@ -65,6 +67,6 @@ export interface MqttError {
   status?: number; // HttpRefused
   body?: string; // HttpRefused, at most 512 bytes
   date?: string; // HttpRefused: the server's Date header (clock correction)
-  topic?: string; // SubscriptionRefused, GaveUp, BadArgument
-  size?: number; // Protocol: the declared size of an oversized packet
+  topic?: string; // SubscriptionRefused, GaveUp, BadArgument, Skipped
+  size?: number; // Protocol, Skipped: the declared size of an oversized packet
 }

@@ -10,7 +10,7 @@
 //   connection stayed up half a keep-alive; every attempt calls env(session), so the URL is signed
 //   afresh each time; an attempt has 30 s to reach CONNACK;
 // - after CONNACK: the remembered subscriptions are restored (at most 8 filters per SUBSCRIBE, the AWS
-//   limit), then the queue goes out; "connect" is emitted once the broker acknowledged the
+//   limit), then the queue goes out; Connected is emitted once the broker acknowledged the
 //   subscriptions (at once without any), so the app's first requests find them in place;
 // - keep-alive clamped to kaMin..1200 s (kaMin default 30: AWS's range). The timer ticks every half
 //   keep-alive: when nothing was sent or nothing was received since the last tick it sends PINGREQ,
@@ -23,17 +23,18 @@
 //   included): when full the oldest QoS 0 goes first, else the oldest QoS 1; drops are counted;
 // - a refused subscription (SUBACK 0x80) is reported per topic (and asked again at the next connect);
 // - an incoming packet over maxPacket (default 4096) is skipped without buffering (only its first
-//   bytes, at most 260, are kept for the report), reported, and acknowledged if it was a QoS 1
-//   PUBLISH; malformed input closes that connection only.
-// Events (env(type, arg, session)): "connect" (arg: session present), "offline" (reason, after a
-// connection that had been up), "message" (packet: topic, payload, qos, retain, id), "error"
-// ({msg, status?, body?, date?}), "log" (a line in plain words).
+//   bytes, at most 260, are kept for the report), reported (Error Skipped), and acknowledged if it
+//   was a QoS 1 PUBLISH; malformed input closes that connection only.
+// Events (env(event, arg, session), events.ts): Connected (arg: session present), Offline (reason,
+// after a connection that had been up), Message (MqttMessage), Error ({code, text, ...}: every
+// failed attempt, and a protocol error even while connected), Log (a line in plain words).
 //
 // Memory diet: the options object itself becomes the session (no second object), with two
 // functions for everything, constructor included (a function costs ~5 Espruino variables + 1 per
 // parameter; their aliases ~2), the decoder's state on it, subscriptions in one string, queued
 // messages as encoded packets, no clock, no closures.
 
+import { MqttErrorCode, MqttEvent } from "./events";
 import { CONNACK, MqttFeedState, MqttPacket, PUBACK, PUBLISH, SKIPPED, SUBACK, SUBSCRIBE, UNSUBACK, PINGRESP, mqtt as mqttEnc, mqtt as mqttFeed, mqtt as mqttSay } from "./codec";
 
 export interface MqttTransport {
@@ -42,11 +43,15 @@ export interface MqttTransport {
   close(): void;
 }
 
-// The environment, one function (the session passes itself last, so one env serves every session):
-//   env(session): a fresh, not yet opened transport for one attempt;
-//   env(ms, session): (re)arms the session's single timer, which then calls session.onData();
-//   env(type, arg, session): an event.
-export type MqttEnv = (a: any, b?: any, c?: any) => any;
+// The environment, one function (the session passes itself, so one env serves every session):
+export interface MqttEnv {
+  /** A fresh, not yet opened transport for one attempt. */
+  (session: MqttSession): MqttTransport;
+  /** (Re)arms the session's single timer, which then calls session.onData(). */
+  (session: MqttSession, ms: number): void;
+  /** An event for the owner (events.ts). */
+  (event: MqttEvent, arg: any, session: MqttSession): void;
+}
 
 export interface MqttOptions {
   clientId: string; // AWS: the thing name
@@ -100,7 +105,7 @@ export interface MqttSession extends Omit<MqttOptions, "maxPacket" | "keepAlive"
   tr: number; // attempts since the last stable connection
   dr: number; // messages dropped (queue full)
   a: number; // activity since the last tick: 1 sent, 2 received, 4 PINGREQ outstanding; 8 session
-  // present (from CONNACK until "connect", before any tick)
+  // present (from CONNACK until Connected, before any tick)
 }
 
 // The session's constructor and its onData/onUp, one function:
@@ -139,19 +144,19 @@ export function mqttSession(this: any, l?: any, d?: any): any {
       // a new attempt: every one gets a fresh transport (and a freshly signed URL)
       s.st = S.OPENING;
       s.t = E(s);
-      E(30000, s);
+      E(s, 30000);
       s.t!.open();
-    } else if (st < S.CONNECTED) s.onDown(s, st < S.CONNECTING ? "timed out opening the connection" : "no " + (st < S.SUBSCRIBING ? "CONNACK" : "SUBACK") + " in time");
-    else if ((s.a & 6) == 4) s.onDown(s, "no PINGRESP in time: the link is dead");
+    } else if (st < S.CONNECTED) s.onDown(s, st < S.CONNECTING ? "timed out opening the connection" : "no " + (st < S.SUBSCRIBING ? "CONNACK" : "SUBACK") + " in time", MqttErrorCode.Timeout);
+    else if ((s.a & 6) == 4) s.onDown(s, "no PINGRESP in time: the link is dead", MqttErrorCode.Timeout);
     else {
       s.tr = 0; // stable
       if ((s.a & 3) < 3) {
         s.a = 4;
-        E(Math.min(s.pingTimeout || 10000, ka), s);
+        E(s, Math.min(s.pingTimeout || 10000, ka));
         s.onData(s, "\xc0\x00"); // PINGREQ
       } else {
         s.a = 0;
-        E(ka, s);
+        E(s, ka);
       }
     }
     return;
@@ -169,17 +174,17 @@ export function mqttSession(this: any, l?: any, d?: any): any {
   if (typeof d == "string") {
     s.a |= 2;
     const e = mqttFeed(s, d);
-    if (e && s.t == l) s.onDown(s, "protocol error: " + e);
+    if (e && s.t == l) s.onDown(s, "protocol error: " + e, MqttErrorCode.Protocol);
     return;
   }
   const p: MqttPacket = d;
   const t = p.type;
-  if (t == CONNACK ? s.st != S.CONNECTING : s.st == S.CONNECTING) return s.onDown(s, "unexpected " + mqttSay(t));
+  if (t == CONNACK ? s.st != S.CONNECTING : s.st == S.CONNECTING) return s.onDown(s, "unexpected " + mqttSay(t), MqttErrorCode.Protocol);
   if (t == CONNACK) {
-    if (p.rc) return s.onDown(s, "the broker refused the connection: " + mqttSay(CONNACK, p.rc));
+    if (p.rc) return s.onDown(s, "the broker refused the connection: " + mqttSay(CONNACK, p.rc), MqttErrorCode.BrokerRefused);
     s.st = S.SUBSCRIBING;
-    s.a = p.sp ? 8 : 0; // session present, kept until "connect" (no tick comes before)
-    E(ka, s);
+    s.a = p.sp ? 8 : 0; // session present, kept until Connected (no tick comes before)
+    E(s, ka);
     // restore the subscriptions (8 filters per SUBSCRIBE), then the queue
     const L = s.onDown(null);
     for (let i = 1; i < L.length; i += 8) s.onData(s, mqttEnc(SUBSCRIBE, 0x8000 | i, L.slice(i, i + 8)));
@@ -188,7 +193,7 @@ export function mqttSession(this: any, l?: any, d?: any): any {
     for (let i = 0; i < out.length; i++) {
       const m = out[i];
       const n = m.charCodeAt(0);
-      if (n > 4) E("error", { msg: "gave up a QoS 1 message after 5 sends" }, s);
+      if (n > 4) E(MqttEvent.Error, { code: MqttErrorCode.GaveUp, text: "gave up a QoS 1 message after 5 sends" }, s);
       else {
         s.onData(s, m.substr(3));
         if (m.charCodeAt(3) & 2) s.out.push(String.fromCharCode(n + 1) + m.substr(1, 2) + "\x3a" + m.substr(4)); // DUP when sent again
@@ -196,10 +201,10 @@ export function mqttSession(this: any, l?: any, d?: any): any {
     }
     if (L.length < 2 && s.t == l) {
       s.st = S.CONNECTED;
-      E("connect", s.a > 7, s);
+      E(MqttEvent.Connected, s.a > 7, s);
     }
   } else if (t == PUBLISH) {
-    E("message", p, s);
+    E(MqttEvent.Message, p, s);
     if (p.qos) s.onData(s, mqttEnc(PUBACK, p.id!));
   } else if (t == PUBACK) {
     for (let i = 0; i < s.out.length; i++) if (((s.out[i].charCodeAt(1) << 8) | s.out[i].charCodeAt(2)) == p.id) s.out.splice(i--, 1);
@@ -207,20 +212,21 @@ export function mqttSession(this: any, l?: any, d?: any): any {
     const L = s.onDown(null);
     const c = p.codes!;
     const k = p.id! & 0x7fff;
-    for (let j = 0; j < c.length; j++) if (c.charCodeAt(j) > 2 && L[k + j]) E("error", { msg: "subscription refused: " + L[k + j].substr(1) }, s);
+    for (let j = 0; j < c.length; j++) if (c.charCodeAt(j) > 2 && L[k + j]) E(MqttEvent.Error, { code: MqttErrorCode.SubscriptionRefused, text: "subscription refused: " + L[k + j].substr(1), topic: L[k + j].substr(1) }, s);
     if (s.st == S.SUBSCRIBING && k + c.length >= L.length) {
       s.st = S.CONNECTED;
-      E("connect", s.a > 7, s);
+      E(MqttEvent.Connected, s.a > 7, s);
     }
   } else if (t == SKIPPED) {
-    E("error", { msg: "skipped a " + p.size + "-byte " + mqttSay(p.ptype!) + (p.topic ? " on " + p.topic : "") + " (limit " + s.maxPacket + ")" }, s);
+    E(MqttEvent.Error, { code: MqttErrorCode.Skipped, text: "skipped a " + p.size + "-byte " + mqttSay(p.ptype!) + (p.topic ? " on " + p.topic : "") + " (limit " + s.maxPacket + ")", topic: p.topic, size: p.size }, s);
     if (p.id) s.onData(s, mqttEnc(PUBACK, p.id));
-  } else if (t != PINGRESP && t != UNSUBACK) s.onDown(s, "unexpected " + mqttSay(t));
+  } else if (t != PINGRESP && t != UNSUBACK) s.onDown(s, "unexpected " + mqttSay(t), MqttErrorCode.Protocol);
 }
 
 // The end of a connection, and the app API (onDown, publish, subscribe, connected, reconnect):
-//   onDown(t, reason, err?): transport t went down (ignored unless t is the current transport);
-//   onDown(session, reason): the session drops its current connection itself;
+//   onDown(t, reason, err): transport t went down ({code, text, ...}; ignored unless t is the current
+//     transport);
+//   onDown(session, reason, code): the session drops its current connection itself;
 //   reconnect(reason): DISCONNECT when connected, close, a new attempt after the backoff;
 //   publish(topic, payload, qos), subscribe(filter, qos), connected();
 //   onDown(null): the subscriptions as a list, ["", QoS digit + filter, ...] (decodes subs).
@@ -240,7 +246,7 @@ function onDown(this: MqttSession, a?: any, b?: any, c?: any): any {
   }
   if (typeof a == "string" && b != null) {
     const e = mqttSay(a, typeof b == "number") || (c > 1 ? "bad QoS " + c : "");
-    if (e) return E("error", { msg: e }, s);
+    if (e) return E(MqttEvent.Error, { code: MqttErrorCode.BadArgument, text: e, topic: a }, s);
     if (typeof b == "number") {
       // subscribe(filter, qos): remembered (replacing an earlier QoS), sent now when connected
       const L = s.onDown(null);
@@ -271,7 +277,7 @@ function onDown(this: MqttSession, a?: any, b?: any, c?: any): any {
       let k = 0;
       for (let i = s.out.length - 1; i >= 0; i--) if (!(s.out[i].charCodeAt(3) & 2)) k = i;
       s.out.splice(k, 1);
-      E("log", "mqtt: queue full, dropped a message (" + ++s.dr + " so far)", s);
+      E(MqttEvent.Error, { code: MqttErrorCode.QueueFull, text: "queue full, dropped a message (" + ++s.dr + " so far)" }, s);
     }
     s.out.push(String.fromCharCode(on ? 1 : 0, id >> 8, id & 255) + m);
     return;
@@ -281,6 +287,7 @@ function onDown(this: MqttSession, a?: any, b?: any, c?: any): any {
     if (on) s.onData(s, "\xe0\x00"); // DISCONNECT
     b = a;
     a = s;
+    c = -1; // asked for: no error
   }
   if ((a !== s && a !== s.t) || !s.st) return;
   const was = s.st;
@@ -288,8 +295,10 @@ function onDown(this: MqttSession, a?: any, b?: any, c?: any): any {
   s.st = S.WAIT;
   s.t = null;
   const ms = Math.floor(Math.random() * Math.min(s.backoffMax || 120000, (s.backoffMin || 1000) * (1 << Math.min(s.tr++, 20))));
-  E(ms, s);
-  if (was == S.CONNECTED) E("offline", b, s);
-  else E("error", c || { msg: b }, s);
-  E("log", "mqtt: retry " + s.tr + " in " + ms + " ms", s);
+  E(s, ms);
+  // c: the error's code (the session's own drops), or the transport's error ({code, text, ...})
+  if (typeof c != "object") c = { code: c || MqttErrorCode.Transport, text: b };
+  if (c.code > 0 && (was != S.CONNECTED || c.code == MqttErrorCode.Protocol)) E(MqttEvent.Error, c, s);
+  if (was == S.CONNECTED) E(MqttEvent.Offline, b, s);
+  E(MqttEvent.Log, "mqtt: retry " + s.tr + " in " + ms + " ms", s);
 }

@@ -3,7 +3,7 @@
 //
 //   wsFrame(op, payload, key?) -> a masked client frame: opcode op, FIN set, the 4-byte mask `key`
 //     (default: random); throws "out of memory (N-byte frame)" when Espruino cannot allocate it.
-//   wsFrame(l, chunk) -> "" or why the connection must close: one step of the streaming decoder of
+//   wsFrame(l, chunk) -> "" or why the connection must close ({code, text}): one step of the streaming decoder of
 //     server frames, its state on the link l while it is open (l.t == 3):
 //       l.b  bytes of a frame header or of a whole control frame still incomplete (< 128 bytes);
 //       l.n  payload bytes of the current data frame still to come;
@@ -11,18 +11,22 @@
 //     Data payloads (binary and continuation frames) go on as they arrive, never buffered, with
 //     l.s.onData(l, piece); a control frame (<= 125 bytes) is taken whole: a ping is answered with
 //     l.write(payload, 10) (a pong), a pong is ignored, a close is echoed with l.write(code, 8) and
-//     ends the step with "ws: server closed (code N)".
+//     ends the step with "ws: server closed (code N)" (a Transport error; the rest are Protocol).
 //     Refused: text frames, masked frames, reserved bits or opcodes, a continuation outside a
 //     message, a new message inside one, a fragmented or long control frame ("ws: bad frame (bytes
 //     B0 B1)", the first two header bytes) and data frames over 1 MB ("ws: frame too big (N bytes)").
 
+import { MqttError, MqttErrorCode } from "../mqtt/events";
+
 declare var E: any;
 
-export function wsFrame(l: any, c: string, k?: string): string {
+export function wsFrame(op: number, payload: string, key?: string): string;
+export function wsFrame(link: any, chunk: string): MqttError | "";
+export function wsFrame(l: any, c: string, k?: string): any {
   const C = String.fromCharCode;
   let n = c.length;
   let i = 0;
-  let e = "";
+  let e: MqttError | "" = "";
   let j;
   if (typeof l == "number") {
     // masked through a Uint8Array, back to a binary string with E.toString on Espruino (no
@@ -58,8 +62,8 @@ export function wsFrame(l: any, c: string, k?: string): string {
     if (n > 125) h = n > 126 ? 10 : 4;
     if (c.length < i + h) break;
     if (h > 2) for (n = 0, j = 2; j < h; ) n = n * 256 + c.charCodeAt(i + j++);
-    if (b0 & 112 || b1 & 128 || (op < 3 ? op != (l.h ? 0 : 2) : op < 8 || op > 10 || b0 < 128 || h > 2)) e = "ws: bad frame (bytes " + b0 + " " + b1 + ")";
-    else if (n > 1048576) e = "ws: frame too big (" + n + " bytes)";
+    if (b0 & 112 || b1 & 128 || (op < 3 ? op != (l.h ? 0 : 2) : op < 8 || op > 10 || b0 < 128 || h > 2)) e = { code: MqttErrorCode.Protocol, text: "ws: bad frame (bytes " + b0 + " " + b1 + ")" };
+    else if (n > 1048576) e = { code: MqttErrorCode.Protocol, text: "ws: frame too big (" + n + " bytes)", size: n };
     else if (op > 7) {
       // a control frame: wait until it is all here
       if (c.length < i + h + n) break;
@@ -68,7 +72,7 @@ export function wsFrame(l: any, c: string, k?: string): string {
       if (op == 9) l.write(p, 10);
       if (op == 8) {
         l.write(p.substr(0, 2), 8);
-        e = "ws: server closed (code " + ((p.charCodeAt(0) << 8) | p.charCodeAt(1)) + ")";
+        e = { code: MqttErrorCode.Transport, text: "ws: server closed (code " + ((p.charCodeAt(0) << 8) | p.charCodeAt(1)) + ")" };
       }
     } else {
       i += h;

@@ -6,11 +6,14 @@
 //     request's Host header is host[:port] as written in the URL, i.e. what was signed, whatever TCP
 //     target (a relay) the socket goes to.
 //   wsUpgrade(head, accept) -> the answer in `head` checked against the expected Sec-WebSocket-Accept:
-//     undefined while its blank line has not arrived, then {msg, status, date, body, c}: msg "" for a
-//     101 with the right Sec-WebSocket-Accept, otherwise "ws: upgrade refused (HTTP 403)" (status >=
-//     200: a body follows) or "ws: bad upgrade answer (HTTP 101)" (anything else); body = the bytes
+//     undefined while its blank line has not arrived, then {code, text, status, date, body, c}: code 0
+//     and text "" for a 101 with the right Sec-WebSocket-Accept, otherwise HttpRefused "ws: upgrade
+//     refused (HTTP 403)" (status >= 200: a body follows) or Protocol "ws: bad upgrade answer (HTTP
+//     101)" (anything else); body = the bytes
 //     after the head; date = the Date header; c = the body length to wait for (Content-Length, at
 //     most 512).
+
+import { MqttErrorCode } from "../mqtt/events";
 
 // The GUID of RFC 6455: Sec-WebSocket-Accept = base64(SHA1(key + WS_GUID)) (socket.ts has it as a literal).
 export const WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -37,7 +40,7 @@ export function wsUpgrade(a: string, b?: string): any {
   }
   if (e < 0) return;
   const st = +a.substr(a.indexOf(" ") + 1, 3) | 0;
-  const r = { msg: "", status: st, body: a.substr(e + 4), date: "", c: 512 };
+  const r = { code: 0, text: "", status: st, body: a.substr(e + 4), date: "", c: 512 };
   let ok = false;
   for (const x of a.substr(0, e).split("\r\n")) {
     // header lines (names without white space around them, as HTTP requires)
@@ -48,6 +51,9 @@ export function wsUpgrade(a: string, b?: string): any {
     if (k == "date") r.date = v;
     if (k == "content-length") r.c = Math.min(+v, 512);
   }
-  if (st != 101 || !ok) r.msg = "ws: " + (st < 200 ? "bad upgrade answer" : "upgrade refused") + " (HTTP " + st + ")";
+  if (st != 101 || !ok) {
+    r.code = st < 200 ? MqttErrorCode.Protocol : MqttErrorCode.HttpRefused;
+    r.text = "ws: " + (st < 200 ? "bad upgrade answer" : "upgrade refused") + " (HTTP " + st + ")";
+  }
   return r;
 }

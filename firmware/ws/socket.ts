@@ -2,7 +2,9 @@
 // The protocol work is in frame.ts and handshake.ts; this file only moves bytes and owns the
 // socket. It reports to a sink (the MQTT session) with itself as first argument, so events from
 // an old link are recognised and ignored: sink.onUp(link), sink.onData(link, binaryString),
-// sink.onDown(link, reason, httpError?). onDown is called at most once; close() never calls it.
+// sink.onDown(link, reason, error): error is {code, text, ...} (events.ts: HttpRefused with status,
+// body and date; Transport; Protocol; NoUrl), text == reason. onDown is called at most once;
+// close() never calls it.
 //
 // Memory diet: one method (open, write and close are the same function), seven properties, the
 // frame decoder's state on the link itself, and no closures: one module-level function, ev, serves
@@ -11,19 +13,12 @@
 
 import { wsFrame } from "./frame";
 import { wsUpgrade } from "./handshake";
+import { MqttError, MqttErrorCode } from "../mqtt/events";
 
 export interface WsSink {
   onUp(link: any): void;
   onData(link: any, data: string): void;
-  onDown(link: any, reason: string, err?: WsHttpError): void;
-}
-
-// A refused upgrade: status, bounded body and the server's Date header (for clock correction).
-export interface WsHttpError {
-  msg: string;
-  status: number;
-  body: string;
-  date: string;
+  onDown(link: any, reason: string, err: MqttError): void;
 }
 
 export interface WsOptions {
@@ -48,10 +43,10 @@ function ev(this: any, x?: any, u?: string): void {
     l = P;
     P = 0;
     if (!l || l.t != 1) return;
-    if (x || !u) return l.write("ws: no URL (" + x + ")", 0);
+    if (x || !u) return l.write({ code: MqttErrorCode.NoUrl, text: "ws: no URL (" + x + ")" }, 0);
     const o = l.o;
     const r = wsUpgrade(u);
-    if (typeof r == "string") return l.write(r, 0);
+    if (typeof r == "string") return l.write({ code: MqttErrorCode.NoUrl, text: r }, 0);
     l.t = 2;
     l.b = "";
     l.h = btoa(String.fromCharCode.apply(0, new Uint8Array(require("crypto").SHA1(r.k + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")) as any));
@@ -75,16 +70,16 @@ function ev(this: any, x?: any, u?: string): void {
     // the upgrade answer (head bounded to 2 KB)
     const r = wsUpgrade((l.b += x), l.h);
     if (!r) {
-      if (l.b.length > 2048) l.write("ws: upgrade answer too long", 0);
+      if (l.b.length > 2048) l.write({ code: MqttErrorCode.Protocol, text: "ws: upgrade answer too long" }, 0);
       return;
     }
     l.b = "";
     x = r.body;
-    if (!r.msg) {
+    if (!r.code) {
       l.t = 3;
       l.h = 0;
       l.s.onUp(l);
-    } else if (r.status < 200) return l.write(r.msg, 0);
+    } else if (r.status < 200) return l.write({ code: r.code, text: r.text, status: r.status }, 0);
     else {
       l.t = 4;
       l.h = r;
@@ -126,7 +121,8 @@ export class WsLink {
   // write(d): sends d (a binary string) in a masked binary frame when open; write(d, op): a frame
   // of type op. open() (= write() on a new link): asks o.open for a fresh URL, then connects and
   // upgrades. close() (= write() afterwards): closes without a report (a close frame first when
-  // open). write(reason or refusal, 0): the link failed: closes it and reports the end once.
+  // open). write(error, 0): the link failed ({code, text, ...}, or a reason string: a Transport
+  // error): closes it and reports the end once.
   write(a?: any, b?: any): void {
     const l = this;
     const t = l.t;
@@ -151,7 +147,10 @@ export class WsLink {
       try {
         l.c.end();
       } catch (e) {}
-      if (a != null) l.s.onDown(l, a.msg || a, a.msg && a);
+      if (a != null) {
+        if (typeof a == "string") a = { code: MqttErrorCode.Transport, text: a };
+        l.s.onDown(l, a.text, a);
+      }
     }
   }
 }

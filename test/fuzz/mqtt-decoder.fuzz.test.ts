@@ -4,6 +4,7 @@
 // holds at most `max` bytes whatever it is fed; a valid stream split anywhere decodes exactly as the
 // reference implementation (mqtt-packet) encodes it; the session survives any byte sequence from the
 // broker with one transport and one timer, and drops only the connection that sent garbage.
+import { MqttEvent } from "../../firmware/mqtt/events";
 import * as fc from "fast-check";
 import * as mp from "mqtt-packet";
 import { CONNACK, MqttPacket, PINGRESP, PUBACK, PUBLISH, SKIPPED, SUBACK, UNSUBACK } from "../../firmware/mqtt/codec";
@@ -259,16 +260,16 @@ describe("MQTT session fed garbage by the broker", () => {
           let now = 1e9;
           let timerAt = -1;
           const links: Link[] = [];
-          const events: [string, any][] = [];
+          const events: [MqttEvent, any][] = [];
           const s = mqttSession.call({ clientId: "thing-1", keepAlive: 30, backoffMin: 10, backoffMax: 100, queueMax: 4, maxPacket: 512 }, (a: any, b: any) => {
-            if (typeof a == "object") {
+            if (typeof a == "object" && b === undefined) {
               const l = new Link();
               links.push(l);
               return l;
             }
-            if (typeof a == "number") {
-              expect(a).toBeGreaterThanOrEqual(0);
-              timerAt = now + a;
+            if (typeof a == "object") {
+              expect(b).toBeGreaterThanOrEqual(0);
+              timerAt = now + b;
             } else events.push([a, b]);
           });
           s.subscribe("$aws/things/thing-1/shadow/update/delta", 1);
@@ -295,8 +296,11 @@ describe("MQTT session fed garbage by the broker", () => {
             }
           });
           for (const [t, a] of events) {
-            if (t === "error") expectPlainError(a.msg);
-            if (t === "offline") expectPlainError(a);
+            if (t === MqttEvent.Error) {
+              expectPlainError(a.text);
+              expect(a.code).toBeGreaterThan(0);
+            }
+            if (t === MqttEvent.Offline) expectPlainError(a);
           }
           // the queue never grows past queueMax; the subscription stays
           expect(s.out.length).toBeLessThanOrEqual(4);

@@ -4,6 +4,7 @@
 // nothing held beyond one incomplete header or control frame (< 128 bytes), errors in plain words,
 // no throw on anything; the upgrade parser never throws, never reads past the blank line, and only
 // a complete, correct 101 answer passes the check.
+import { MqttErrorCode } from "../../firmware/mqtt/events";
 import * as fc from "fast-check";
 import { createHash } from "crypto";
 import { wsFrame } from "../../firmware/ws/frame";
@@ -188,8 +189,8 @@ describe("HTTP upgrade answer parser fuzzing", () => {
         }
         expect(h.body).toBe(buf.substr(buf.indexOf("\r\n\r\n") + 4));
         expect(Number.isInteger(h.status)).toBe(true);
-        if (h.status !== 101) expect(h.msg).toMatch(/^ws: (bad upgrade answer|upgrade refused) \(HTTP -?\d+\)$/);
-        expectPlainError(h.msg || "passed: a 101 with the right Sec-WebSocket-Accept");
+        if (h.status !== 101) expect(h.text).toMatch(/^ws: (bad upgrade answer|upgrade refused) \(HTTP -?\d+\)$/);
+        expectPlainError(h.text || "passed: a 101 with the right Sec-WebSocket-Accept");
       }),
       fuzz(1500)
     );
@@ -208,7 +209,7 @@ describe("HTTP upgrade answer parser fuzzing", () => {
         all.sort((a, b) => ((a[0].length * 31 + seed) % 7) - ((b[0].length * 31 + seed) % 7));
         const head = "HTTP/1.1 101 Switching Protocols\r\n" + all.map(([k, v]) => k + ":" + sp + v + sp).join("\r\n") + "\r\n\r\n";
         const h = wsUpgrade(head + "\x82\x02\x20\x00", accept(key));
-        expect(h.msg).toBe("");
+        expect(h.text).toBe("");
         expect(h.body).toBe("\x82\x02\x20\x00");
       }),
       fuzz(500)
@@ -222,14 +223,14 @@ describe("HTTP upgrade answer parser fuzzing", () => {
         const lines = good(key);
         lines[line] = mutate(lines[line], ms).replace(/\r|\n/g, "");
         const h = wsUpgrade(lines.join("\r\n") + "\r\n\r\n", accept(key));
-        if (h.msg) expect(h.msg).toMatch(/^ws: (bad upgrade answer|upgrade refused) \(HTTP -?\d+\)$/);
+        if (h.text) expect(h.text).toMatch(/^ws: (bad upgrade answer|upgrade refused) \(HTTP -?\d+\)$/);
         // must fail: another status, the Accept value or its header name damaged (beyond case), or
         // the head ended before it (a line damaged to an empty one)
         const st = +lines[0].substr(lines[0].indexOf(" ") + 1, 3) | 0;
         const acc = lines[3].indexOf(":");
         const blank = lines.indexOf("");
-        if (st !== 101 || (blank >= 0 && blank < 3) || lines[3].substr(0, acc).toLowerCase() !== "sec-websocket-accept" || lines[3].substr(acc + 1).trim() !== accept(key)) expect(h.msg).not.toBe("");
-        else expect(h.msg).toBe("");
+        if (st !== 101 || (blank >= 0 && blank < 3) || lines[3].substr(0, acc).toLowerCase() !== "sec-websocket-accept" || lines[3].substr(acc + 1).trim() !== accept(key)) expect(h.text).not.toBe("");
+        else expect(h.text).toBe("");
       }),
       fuzz(1500)
     );
@@ -239,7 +240,7 @@ describe("HTTP upgrade answer parser fuzzing", () => {
     fc.assert(
       fc.property(fc.integer({ min: 100, max: 599 }).filter((n) => n !== 101), fc.string({ maxLength: 30, unit: fc.constantFrom("a", "b", " ", "-") }), (st, reason) => {
         const h = wsUpgrade("HTTP/1.1 " + st + " " + reason + "\r\nDate: Sun, 22 Nov 2026 01:00:00 GMT\r\nContent-Length: 2\r\n\r\n{}", "x");
-        expect(h).toEqual({ msg: "ws: " + (st < 200 ? "bad upgrade answer" : "upgrade refused") + " (HTTP " + st + ")", status: st, c: 2, date: "Sun, 22 Nov 2026 01:00:00 GMT", body: "{}" });
+        expect(h).toEqual({ code: st < 200 ? MqttErrorCode.Protocol : MqttErrorCode.HttpRefused, text: "ws: " + (st < 200 ? "bad upgrade answer" : "upgrade refused") + " (HTTP " + st + ")", status: st, c: 2, date: "Sun, 22 Nov 2026 01:00:00 GMT", body: "{}" });
       }),
       fuzz(300)
     );

@@ -5,6 +5,7 @@ jest.mock("crypto", () => require("../support/espruino-crypto").espruinoCrypto()
 import { createHash } from "crypto";
 import { EventEmitter } from "events";
 import { createMqttClient } from "../../firmware/mqtt/client";
+import { MqttErrorCode, MqttEvent } from "../../firmware/mqtt/events";
 import { WS_GUID } from "../../firmware/ws/handshake";
 
 class FakeSock extends EventEmitter {
@@ -41,7 +42,7 @@ test("2000 reconnects through the real adapter: one timer, one live socket, flat
     },
   };
   let signed = 0;
-  const events: Record<string, number> = {};
+  const events: Record<number, number> = {};
   const log = jest.spyOn(console, "log").mockImplementation(() => {});
   const c = createMqttClient({
     clientId: "t1",
@@ -73,11 +74,11 @@ test("2000 reconnects through the real adapter: one timer, one live socket, flat
     if (i > 100) socks.splice(0, socks.length - 1);
   }
   expect(signed).toBe(2001);
-  expect(events.connect).toBe(2000);
-  expect(events.offline).toBe(2000);
+  expect(events[MqttEvent.Connected]).toBe(2000);
+  expect(events[MqttEvent.Offline]).toBe(2000);
   expect(shape.size).toBe(1);
   expect(c.out.length).toBe(5); // never acknowledged QoS 1 publishes: given up after 5 sends each
-  expect(events.error).toBe(1995); // "gave up a QoS 1 message after 5 sends"
+  expect(events[MqttEvent.Error]).toBe(1995); // "gave up a QoS 1 message after 5 sends"
   log.mockRestore();
 });
 
@@ -93,9 +94,9 @@ function fakeConsoleBoard() {
 test("log lines are printed for the serial console; a 403 reaches the app with its Date", () => {
   const { socks, net, lines, log } = fakeConsoleBoard();
   const errs: any[] = [];
-  const c = createMqttClient({ clientId: "t1", net, open: (cb) => cb(null, "wss://h/mqtt"), onEvent: (t, a) => t == "error" && errs.push(a) });
+  const c = createMqttClient({ clientId: "t1", net, open: (cb) => cb(null, "wss://h/mqtt"), onEvent: (t, a) => t == MqttEvent.Error && errs.push(a) });
   socks[0].emit("data", "HTTP/1.1 403 Forbidden\r\nDate: Sun, 22 Nov 2026 00:30:00 GMT\r\nContent-Length: 2\r\n\r\n{}");
-  expect(errs).toEqual([{ msg: "ws: upgrade refused (HTTP 403)", status: 403, body: "{}", date: "Sun, 22 Nov 2026 00:30:00 GMT" }]);
+  expect(errs).toEqual([{ code: MqttErrorCode.HttpRefused, text: "ws: upgrade refused (HTTP 403)", status: 403, body: "{}", date: "Sun, 22 Nov 2026 00:30:00 GMT" }]);
   expect(lines[0]).toBe("[W] mqtt: ws: upgrade refused (HTTP 403)");
   expect(lines[1]).toMatch(/^\[I\] mqtt: retry 1 in \d+ ms$/);
   expect(c.connected()).toBe(false);
@@ -109,14 +110,14 @@ test("an exception in the app's event handler is logged and changes nothing", ()
     net,
     open: (cb) => cb(null, "ws://h/mqtt"),
     onEvent: (t) => {
-      if (t == "message" || t == "connect") throw new Error("app bug");
+      if (t == MqttEvent.Message || t == MqttEvent.Connected) throw new Error("app bug");
     },
   });
   answer(socks[0], false);
   expect(c.connected()).toBe(true);
   // a QoS 1 PUBLISH (id 5) in a binary frame: delivered (the handler throws), still acknowledged
   socks[0].emit("data", "\x82\x08\x32\x06\x00\x01a\x00\x05x");
-  expect(lines.filter((l) => /threw/.test(l))).toEqual(["[E] mqtt: connect handler threw: Error: app bug", "[E] mqtt: message handler threw: Error: app bug"]);
+  expect(lines.filter((l) => /threw/.test(l))).toEqual(["[E] mqtt: event " + MqttEvent.Connected + " handler threw: Error: app bug", "[E] mqtt: event " + MqttEvent.Message + " handler threw: Error: app bug"]);
   // client frames: 0x82, 0x80 | length, the 4-byte mask, the masked packet
   const unmask = (f: string) => f.substr(6).replace(/[^]/g, (ch, i) => String.fromCharCode(ch.charCodeAt(0) ^ f.charCodeAt(2 + (i % 4))));
   const sent = socks[0].written.slice(1).map(unmask);

@@ -1,7 +1,8 @@
 // A fake transport + timer for the session state machine (no sockets, no real time).
 import { MqttDecoder } from "../../firmware/mqtt/codec-server";
 import { MqttPacket } from "../../firmware/mqtt/codec";
-import { MqttOptions, MqttSession, MqttTransport, mqttSession } from "../../firmware/mqtt/session";
+import { MqttEnv, MqttOptions, MqttSession, MqttTransport, mqttSession } from "../../firmware/mqtt/session";
+import { MqttEvent } from "../../firmware/mqtt/events";
 
 export class FakeLink implements MqttTransport {
   opened = 0;
@@ -33,25 +34,25 @@ export class FakeWorld {
   wakes = 0;
   rand = 0.5;
   links: FakeLink[] = [];
-  events: [string, any][] = [];
+  events: [MqttEvent, any][] = [];
   s: MqttSession;
-  env: (a: any, b?: any, c?: any) => any;
+  env: MqttEnv;
   constructor(o: Partial<MqttOptions> = {}) {
     jest.spyOn(Math, "random").mockImplementation(() => this.rand);
-    this.env = (a, b) => {
-      if (typeof a == "object") {
+    this.env = ((a: any, b?: any) => {
+      if (typeof a == "object" && b === undefined) {
         const l = new FakeLink();
         this.links.push(l);
         return l;
       }
-      if (typeof a == "number") {
-        expect(a).toBeGreaterThanOrEqual(0);
+      if (typeof a == "object") {
+        expect(b).toBeGreaterThanOrEqual(0);
         this.wakes++;
-        this.timerAt = this.now + a;
+        this.timerAt = this.now + b;
         return;
       }
       this.events.push([a, b]);
-    };
+    }) as MqttEnv;
     this.s = mqttSession.call(Object.assign({ clientId: "dev1" }, o), this.env); // starts the first attempt
   }
   get link(): FakeLink {
@@ -68,7 +69,7 @@ export class FakeWorld {
     }
     this.now = end;
   }
-  ev(type: string): any[] {
+  ev(type: MqttEvent): any[] {
     return this.events.filter((e) => e[0] == type).map((e) => e[1]);
   }
 }

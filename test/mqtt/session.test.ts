@@ -1,8 +1,9 @@
 // The session state machine against a fake transport and a fake timer.
 import { CONNECT, DISCONNECT, PINGREQ, PUBACK, PUBLISH, PUBREL, SUBSCRIBE } from "../../firmware/mqtt/codec";
 import { mqttAck, mqttConnack, mqttPublish, mqttSuback, MQTT_PINGRESP } from "../../firmware/mqtt/codec-server";
-import { CONNECTED, CONNECTING, SUBSCRIBING, WAIT } from "../../firmware/mqtt/session";
+import { CONNECTED, CONNECTING, MqttEnv, SUBSCRIBING, WAIT } from "../../firmware/mqtt/session";
 import { FakeWorld } from "./fake";
+import { MqttErrorCode, MqttEvent } from "../../firmware/mqtt/events";
 
 afterEach(() => jest.restoreAllMocks());
 
@@ -40,33 +41,33 @@ describe("connect", () => {
     const w = new FakeWorld();
     w.s.onUp(w.link);
     w.s.onData(w.link, mqttConnack(false, 5));
-    expect(w.ev("error")[0].msg).toBe("the broker refused the connection: not authorized");
+    expect(w.ev(MqttEvent.Error)).toEqual([{ code: MqttErrorCode.BrokerRefused, text: "the broker refused the connection: not authorized" }]);
     expect(w.link.closed).toBe(1);
     expect(w.s.st).toBe(WAIT);
-    expect(w.ev("log")).toEqual(["mqtt: retry 1 in 500 ms"]);
+    expect(w.ev(MqttEvent.Log)).toEqual(["mqtt: retry 1 in 500 ms"]);
     w.advance(500);
     expect(w.links.length).toBe(2);
     up(w, true);
-    expect(w.ev("connect")).toEqual([true]);
+    expect(w.ev(MqttEvent.Connected)).toEqual([true]);
     expect(w.s.connected()).toBe(true);
   });
   test("no CONNACK within 30 s, or a transport that never opens -> retry", () => {
     const w = new FakeWorld();
     w.advance(30000);
-    expect(w.ev("error")[0].msg).toBe("timed out opening the connection");
+    expect(w.ev(MqttEvent.Error)[0].text).toBe("timed out opening the connection");
     w.advance(500); // the backoff (random 0.5 of 1 s)
     w.s.onUp(w.link);
     w.advance(29999); // 30 s from the start of the attempt
-    expect(w.ev("error").length).toBe(1);
+    expect(w.ev(MqttEvent.Error).length).toBe(1);
     w.advance(1);
-    expect(w.ev("error")[1].msg).toBe("no CONNACK in time");
+    expect(w.ev(MqttEvent.Error)[1]).toEqual({ code: MqttErrorCode.Timeout, text: "no CONNACK in time" });
     expect(w.links.map((l) => l.closed)).toEqual([1, 1]);
   });
   test("an HTTP refusal from the transport reaches the app with status, body and Date", () => {
     const w = new FakeWorld();
-    const err = { msg: "WebSocket upgrade refused: HTTP 403 Forbidden", status: 403, body: '{"message":"Signature expired"}', date: "Sun, 22 Nov 2026 00:00:00 GMT" };
-    w.s.onDown(w.link, err.msg, err);
-    expect(w.ev("error")).toEqual([err]);
+    const err = { code: MqttErrorCode.HttpRefused, text: "ws: upgrade refused (HTTP 403)", status: 403, body: '{"message":"Signature expired"}', date: "Sun, 22 Nov 2026 00:00:00 GMT" };
+    w.s.onDown(w.link, err.text, err);
+    expect(w.ev(MqttEvent.Error)).toEqual([err]);
     expect(w.link.closed).toBe(0); // it closed itself
   });
   test("events from an old transport are ignored", () => {
@@ -79,7 +80,7 @@ describe("connect", () => {
     w.s.onDown(old, "late");
     expect(w.s.st).not.toBe(CONNECTED);
     expect(w.links.length).toBe(2);
-    expect(w.ev("error").length).toBe(1);
+    expect(w.ev(MqttEvent.Error).length).toBe(1);
     up(w);
     expect(w.s.connected()).toBe(true);
   });
@@ -87,15 +88,15 @@ describe("connect", () => {
     const w = new FakeWorld();
     w.s.onUp(w.link);
     w.s.onData(w.link, mqttPublish("a", "x", 0, false, false, 0));
-    expect(w.ev("error")[0].msg).toBe("unexpected PUBLISH"); // before CONNACK
+    expect(w.ev(MqttEvent.Error)).toEqual([{ code: MqttErrorCode.Protocol, text: "unexpected PUBLISH" }]); // before CONNACK
     w.advance(1000);
     up(w);
     w.s.onData(w.link, mqttConnack(false, 0));
-    expect(w.ev("offline")).toEqual(["unexpected CONNACK"]);
+    expect(w.ev(MqttEvent.Offline)).toEqual(["unexpected CONNACK"]);
     w.advance(2000);
     up(w);
     w.s.onData(w.link, mqttAck(PUBREL, 3));
-    expect(w.ev("offline")[1]).toBe("unexpected PUBREL");
+    expect(w.ev(MqttEvent.Offline)[1]).toBe("unexpected PUBREL");
   });
 });
 
@@ -114,26 +115,26 @@ describe("subscriptions", () => {
     expect(w.s.st).toBe(SUBSCRIBING);
     expect(w.s.connected()).toBe(false);
     w.s.onData(l, mqttSuback(l.sent[1].id!, [0, 1, 0, 0x80, 0, 1, 0, 1]));
-    expect(w.ev("error").map((e) => e.msg)).toEqual(["subscription refused: t/3/#"]);
-    expect(w.ev("connect")).toEqual([]);
+    expect(w.ev(MqttEvent.Error)).toEqual([{ code: MqttErrorCode.SubscriptionRefused, text: "subscription refused: t/3/#", topic: "t/3/#" }]);
+    expect(w.ev(MqttEvent.Connected)).toEqual([]);
     w.s.onData(l, mqttSuback(l.sent[2].id!, [0x80, 1]));
-    expect(w.ev("error").map((e) => e.msg)).toEqual(["subscription refused: t/3/#", "subscription refused: t/8/#"]);
-    expect(w.ev("connect")).toEqual([false]);
+    expect(w.ev(MqttEvent.Error).map((e) => e.text)).toEqual(["subscription refused: t/3/#", "subscription refused: t/8/#"]);
+    expect(w.ev(MqttEvent.Connected)).toEqual([false]);
     expect(w.s.connected()).toBe(true);
     // reconnect: all of them come back (a refused one is asked again)
     w.s.onDown(l, "socket closed");
     w.advance(2000);
     const l2 = up(w);
     expect(l2.sent.filter((p) => p.type == SUBSCRIBE).map((p) => p.filters!.length)).toEqual([8, 2]);
-    expect(w.ev("connect")).toEqual([false, false]);
+    expect(w.ev(MqttEvent.Connected)).toEqual([false, false]);
   });
   test("no SUBACK in time (half a keep-alive) -> reconnect", () => {
     const w = new FakeWorld({ keepAlive: 60 });
     w.s.subscribe("a/b", 1);
     up(w, false, false);
     w.advance(30000);
-    expect(w.ev("error").map((e) => e.msg)).toEqual(["no SUBACK in time"]);
-    expect(w.ev("offline")).toEqual([]);
+    expect(w.ev(MqttEvent.Error).map((e) => e.text)).toEqual(["no SUBACK in time"]);
+    expect(w.ev(MqttEvent.Offline)).toEqual([]);
     expect(w.link.closed).toBe(1);
   });
   test("subscribe while connected; bad filters are refused in plain words", () => {
@@ -142,12 +143,12 @@ describe("subscriptions", () => {
     w.s.subscribe("a/#/b", 0);
     w.s.subscribe("a+", 0);
     w.s.subscribe("", 1);
-    expect(w.ev("error").map((e) => e.msg)).toEqual(['bad topic filter "a/#/b"', 'bad topic filter "a+"', 'bad topic filter ""']);
+    expect(w.ev(MqttEvent.Error).map((e) => e.text)).toEqual(['bad topic filter "a/#/b"', 'bad topic filter "a+"', 'bad topic filter ""']);
     w.s.subscribe("a/+", 1);
     expect(l.sent[l.sent.length - 1]).toMatchObject({ type: SUBSCRIBE, filters: ["a/+"], qoss: [1] });
     w.s.onData(l, mqttSuback(l.sent[l.sent.length - 1].id!, [0x80]));
-    expect(w.ev("error").pop().msg).toBe("subscription refused: a/+");
-    expect(w.ev("connect").length).toBe(1);
+    expect(w.ev(MqttEvent.Error).pop().text).toBe("subscription refused: a/+");
+    expect(w.ev(MqttEvent.Connected).length).toBe(1);
     expect(w.s.onDown(null)).toEqual(["", "1a/+"]);
   });
   test("stored compactly (front-coded); any set of filters comes back exactly, in order, with the latest QoS", () => {
@@ -185,7 +186,7 @@ describe("publish, QoS 1 and the offline queue", () => {
     expect(l.sent[2]).toMatchObject({ type: PUBLISH, topic: "b", qos: 0, payload: "\x00\xff" });
     expect(w.s.out.length).toBe(1);
     w.s.onDown(l, "socket closed");
-    expect(w.ev("offline")).toEqual(["socket closed"]);
+    expect(w.ev(MqttEvent.Offline)).toEqual(["socket closed"]);
     w.advance(1000);
     l = up(w);
     expect(l.sent[1]).toMatchObject({ type: PUBLISH, topic: "a", qos: 1, id: p1.id, payload: "1" });
@@ -218,10 +219,10 @@ describe("publish, QoS 1 and the offline queue", () => {
       w.s.onDown(l, "socket closed"); // what AWS does after a publish its policy denies
       w.advance(w.timerAt - w.now);
     }
-    expect(w.ev("error").map((e) => e.msg)).toEqual(["gave up a QoS 1 message after 5 sends"]);
+    expect(w.ev(MqttEvent.Error).map((e) => e.text)).toEqual(["gave up a QoS 1 message after 5 sends"]);
     expect(w.s.out).toEqual([]);
   });
-  test("bounded queue: oldest QoS 0 dropped first, then oldest QoS 1, counted in a log line", () => {
+  test("bounded queue: oldest QoS 0 dropped first, then oldest QoS 1, counted in a QueueFull error", () => {
     const w = new FakeWorld({ queueMax: 3 });
     const pub = (t: string, q: number) => w.s.publish(t, "x", q);
     pub("a0", 0);
@@ -230,7 +231,7 @@ describe("publish, QoS 1 and the offline queue", () => {
     pub("d1", 1); // drops a0
     pub("e1", 1); // drops c0
     pub("f1", 1); // drops b1
-    expect(w.ev("log")).toEqual(["mqtt: queue full, dropped a message (1 so far)", "mqtt: queue full, dropped a message (2 so far)", "mqtt: queue full, dropped a message (3 so far)"]);
+    expect(w.ev(MqttEvent.Error)).toEqual([1, 2, 3].map((n) => ({ code: MqttErrorCode.QueueFull, text: "queue full, dropped a message (" + n + " so far)" })));
     const l = up(w);
     expect(l.sent.filter((p) => p.type == PUBLISH).map((p) => p.topic)).toEqual(["d1", "e1", "f1"]);
   });
@@ -246,7 +247,7 @@ describe("publish, QoS 1 and the offline queue", () => {
     const w = new FakeWorld();
     const l = up(w);
     w.s.onData(l, mqttPublish("in/x", '{"a":1}', 1, false, false, 9) + mqttPublish("in/y", "\xff", 0, true, false, 0));
-    expect(w.ev("message").map((m) => [m.topic, m.payload, m.qos, m.retain])).toEqual([["in/x", '{"a":1}', 1, 0], ["in/y", "\xff", 0, 1]]);
+    expect(w.ev(MqttEvent.Message).map((m) => [m.topic, m.payload, m.qos, m.retain])).toEqual([["in/x", '{"a":1}', 1, 0], ["in/y", "\xff", 0, 1]]);
     expect(l.sent.filter((p) => p.type == PUBACK)).toEqual([{ type: PUBACK, id: 9 }]);
   });
   test("an oversize message is skipped, reported, acknowledged; the next one arrives", () => {
@@ -255,9 +256,9 @@ describe("publish, QoS 1 and the offline queue", () => {
     const big = mqttPublish("in/big", "B".repeat(500), 1, false, false, 33);
     for (let i = 0; i < big.length; i += 37) w.s.onData(l, big.substr(i, 37));
     w.s.onData(l, mqttPublish("in/small", "ok", 0, false, false, 0));
-    expect(w.ev("error").map((e) => e.msg)).toEqual(["skipped a " + big.length + "-byte PUBLISH on in/big (limit 100)"]);
+    expect(w.ev(MqttEvent.Error).map((e) => e.text)).toEqual(["skipped a " + big.length + "-byte PUBLISH on in/big (limit 100)"]);
     expect(l.sent.filter((p) => p.type == PUBACK)).toEqual([{ type: PUBACK, id: 33 }]);
-    expect(w.ev("message").map((m) => m.topic)).toEqual(["in/small"]);
+    expect(w.ev(MqttEvent.Message).map((m) => m.topic)).toEqual(["in/small"]);
     expect(w.s.connected()).toBe(true);
     expect(w.s.body!.length).toBeLessThanOrEqual(100);
   });
@@ -266,7 +267,8 @@ describe("publish, QoS 1 and the offline queue", () => {
     const l = up(w);
     w.s.onData(l, "\xf0\x00");
     expect(l.closed).toBe(1);
-    expect(w.ev("offline")).toEqual(["protocol error: bad packet header 240"]);
+    expect(w.ev(MqttEvent.Offline)).toEqual(["protocol error: bad packet header 240"]);
+    expect(w.ev(MqttEvent.Error)).toEqual([{ code: MqttErrorCode.Protocol, text: "protocol error: bad packet header 240" }]);
     w.advance(1000);
     up(w);
     expect(w.s.connected()).toBe(true);
@@ -275,12 +277,13 @@ describe("publish, QoS 1 and the offline queue", () => {
     const w = new FakeWorld();
     const l = up(w);
     const env = w.s.e;
-    w.s.e = (a, b, c) => {
-      env(a, b, c);
-      if (a === "message") w.s.reconnect("app says so");
-    };
+    w.s.e = ((a: any, b: any, c: any) => {
+      const r = env(a, b, c);
+      if (a === MqttEvent.Message) w.s.reconnect("app says so");
+      return r;
+    }) as MqttEnv;
     w.s.onData(l, mqttPublish("in/1", "x", 1, false, false, 5) + mqttPublish("in/2", "y", 0, false, false, 0));
-    expect(w.events.filter((e) => e[0] == "message").map((e) => e[1].topic)).toEqual(["in/1"]);
+    expect(w.events.filter((e) => e[0] == MqttEvent.Message).map((e) => e[1].topic)).toEqual(["in/1"]);
     expect(l.sent.map((p) => p.type)).toEqual([CONNECT, DISCONNECT]); // no PUBACK after the close
     expect(l.closed).toBe(1);
   });
@@ -290,7 +293,8 @@ describe("publish, QoS 1 and the offline queue", () => {
     w.s.publish("a", "x", 2);
     w.s.publish("", "x", 0);
     w.s.publish("a\x00b", "x", 0);
-    expect(w.ev("error").map((e) => e.msg)).toEqual(['bad topic "a/+"', "bad QoS 2", 'bad topic ""', 'bad topic "a\x00b"']);
+    expect(w.ev(MqttEvent.Error).map((e) => e.text)).toEqual(['bad topic "a/+"', "bad QoS 2", 'bad topic ""', 'bad topic "a\x00b"']);
+    expect(w.ev(MqttEvent.Error).map((e) => e.code)).toEqual([1, 2, 3, 4].map(() => MqttErrorCode.BadArgument));
     expect(w.s.out).toEqual([]);
   });
   test("reconnect(): DISCONNECT, close, and a new attempt after the backoff", () => {
@@ -299,7 +303,8 @@ describe("publish, QoS 1 and the offline queue", () => {
     w.s.reconnect("renewing the signed connection");
     expect(l.sent.filter((p) => p.type == DISCONNECT).length).toBe(1);
     expect(l.closed).toBe(1);
-    expect(w.ev("offline")).toEqual(["renewing the signed connection"]);
+    expect(w.ev(MqttEvent.Offline)).toEqual(["renewing the signed connection"]);
+    expect(w.ev(MqttEvent.Error)).toEqual([]); // asked for: not an error
     w.advance(1000);
     expect(w.links.length).toBe(2);
     w.s.reconnect("while opening"); // not connected: just a new attempt
@@ -328,9 +333,9 @@ describe("keep-alive and link death", () => {
     w.advance(1); // idle again: 20 s between pings, never more than the keep-alive
     expect(pings()).toBe(2);
     w.advance(4999);
-    expect(w.ev("offline")).toEqual([]);
+    expect(w.ev(MqttEvent.Offline)).toEqual([]);
     w.advance(1);
-    expect(w.ev("offline")).toEqual(["no PINGRESP in time: the link is dead"]);
+    expect(w.ev(MqttEvent.Offline)).toEqual(["no PINGRESP in time: the link is dead"]);
     expect(l.closed).toBe(1);
   });
   test("a link that only sends (half-open) is pinged and found dead; traffic both ways needs no ping", () => {
@@ -342,12 +347,12 @@ describe("keep-alive and link death", () => {
       w.advance(5000);
     }
     expect(l.sent.filter((p) => p.type == PINGREQ).length).toBe(0);
-    for (let i = 0; i < 10 && !w.ev("offline").length; i++) {
+    for (let i = 0; i < 10 && !w.ev(MqttEvent.Offline).length; i++) {
       w.s.publish("t", "x", 0);
       w.advance(5000);
     }
     expect(l.sent.filter((p) => p.type == PINGREQ).length).toBe(1);
-    expect(w.ev("offline")).toEqual(["no PINGRESP in time: the link is dead"]);
+    expect(w.ev(MqttEvent.Offline)).toEqual(["no PINGRESP in time: the link is dead"]);
   });
   test("the session reads no clock: Date.now jumping back or forth changes nothing", () => {
     let now = 5e12;
@@ -363,7 +368,7 @@ describe("keep-alive and link death", () => {
       }
     }
     expect(pings()).toBe(5); // at 15, 40, 65, 90, 115 s (the tick after a ping comes at its 10 s deadline)
-    expect(w.ev("offline")).toEqual([]);
+    expect(w.ev(MqttEvent.Offline)).toEqual([]);
   });
 });
 

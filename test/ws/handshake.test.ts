@@ -1,5 +1,6 @@
 // Opening handshake (pure parts) and the socket adapter over a fake socket module.
 jest.mock("crypto", () => require("../support/espruino-crypto").espruinoCrypto());
+import { MqttErrorCode } from "../../firmware/mqtt/events";
 import { createHash } from "crypto";
 import { EventEmitter } from "events";
 import { WS_GUID, wsUpgrade } from "../../firmware/ws/handshake";
@@ -31,22 +32,22 @@ test("response head parsing and checks (RFC 6455 sample key)", () => {
   expect(acc).toBe("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
   const ok = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: mqtt\r\n\r\nXY";
   expect(wsUpgrade(ok.substr(0, 40), acc)).toBeUndefined();
-  expect(wsUpgrade(ok, acc)).toMatchObject({ msg: "", status: 101, body: "XY" });
-  expect(wsUpgrade(ok, "other").msg).toBe("ws: bad upgrade answer (HTTP 101)");
-  expect(wsUpgrade(ok.replace("s3pP", "S3pP"), acc).msg).toBe("ws: bad upgrade answer (HTTP 101)");
-  expect(wsUpgrade(ok.replace("Sec-WebSocket-Accept", "X-Accept"), acc).msg).toBe("ws: bad upgrade answer (HTTP 101)");
-  expect(wsUpgrade("HTTP/1.1 101 X\r\n\r\n", "").msg).toBe("ws: bad upgrade answer (HTTP 101)");
-  expect(wsUpgrade("SSH-2.0-OpenSSH\r\n\r\n", acc).msg).toBe("ws: bad upgrade answer (HTTP 0)");
+  expect(wsUpgrade(ok, acc)).toMatchObject({ code: 0, text: "", status: 101, body: "XY" });
+  expect(wsUpgrade(ok, "other").text).toBe("ws: bad upgrade answer (HTTP 101)");
+  expect(wsUpgrade(ok.replace("s3pP", "S3pP"), acc).text).toBe("ws: bad upgrade answer (HTTP 101)");
+  expect(wsUpgrade(ok.replace("Sec-WebSocket-Accept", "X-Accept"), acc).text).toBe("ws: bad upgrade answer (HTTP 101)");
+  expect(wsUpgrade("HTTP/1.1 101 X\r\n\r\n", "").text).toBe("ws: bad upgrade answer (HTTP 101)");
+  expect(wsUpgrade("SSH-2.0-OpenSSH\r\n\r\n", acc).text).toBe("ws: bad upgrade answer (HTTP 0)");
   const f = wsUpgrade("HTTP/1.1 403 Forbidden\r\ndate: Sun, 22 Nov 2026 00:15:00 GMT\r\nContent-Length: 27\r\n\r\n{", "")!;
-  expect(f).toEqual({ msg: "ws: upgrade refused (HTTP 403)", status: 403, body: "{", date: "Sun, 22 Nov 2026 00:15:00 GMT", c: 27 });
+  expect(f).toEqual({ code: MqttErrorCode.HttpRefused, text: "ws: upgrade refused (HTTP 403)", status: 403, body: "{", date: "Sun, 22 Nov 2026 00:15:00 GMT", c: 27 });
   expect(wsUpgrade("HTTP/1.1 500 Oops\r\nContent-Length: 100000\r\n\r\n", "").c).toBe(512);
   expect(wsUpgrade("HTTP/1.1 500 Oops\r\n\r\n", "").c).toBe(512);
 });
 
 test("a garbage status line reaches the log as short printable ASCII", () => {
   const junk = "HTTP/1.1 4\u00d9\u00ff\u0001" + "x".repeat(100) + "\r\nSec-WebSocket-Protocol: \u00e9\u0007mqtt5\r\n\r\n";
-  expect(wsUpgrade(junk, "").msg).toBe("ws: bad upgrade answer (HTTP 0)");
-  expect(wsUpgrade("HTTP/1.1 -12 x\r\n\r\n", "").msg).toBe("ws: bad upgrade answer (HTTP -12)");
+  expect(wsUpgrade(junk, "").text).toBe("ws: bad upgrade answer (HTTP 0)");
+  expect(wsUpgrade("HTTP/1.1 -12 x\r\n\r\n", "").text).toBe("ws: bad upgrade answer (HTTP -12)");
 });
 
 // ---------------------------------------------------------------- the adapter
@@ -161,7 +162,7 @@ test("through a relay: TCP goes to the relay, Host stays the signed host; split 
   expect(unmask(s.written[4])).toBe("\x03\xe9");
   expect(s.ended).toBe(1);
   s.emit("close", false);
-  expect(ev.slice(3)).toEqual([["down", "ws: server closed (code 1001)", undefined]]);
+  expect(ev.slice(3)).toEqual([["down", "ws: server closed (code 1001)", { code: MqttErrorCode.Transport, text: "ws: server closed (code 1001)" }]]);
 });
 
 test("tls, default ports, a new key for every link", () => {
@@ -184,7 +185,7 @@ test("403 with body and Date, split across chunks", () => {
   s.emit("data", resp.substr(30, 50));
   expect(ev).toEqual([]);
   s.emit("data", resp.substr(80));
-  expect(ev).toEqual([["down", "ws: upgrade refused (HTTP 403)", { msg: "ws: upgrade refused (HTTP 403)", status: 403, body, date: "Sun, 22 Nov 2026 00:15:00 GMT" }]]);
+  expect(ev).toEqual([["down", "ws: upgrade refused (HTTP 403)", { code: MqttErrorCode.HttpRefused, text: "ws: upgrade refused (HTTP 403)", status: 403, body, date: "Sun, 22 Nov 2026 00:15:00 GMT" }]]);
   expect(s.ended).toBe(1);
   s.emit("close", false);
   expect(ev.length).toBe(1);
@@ -198,7 +199,7 @@ test("refusal without Content-Length: body (bounded to 512 bytes) until the sock
     s.emit("data", "y".repeat(300));
     s.emit("close", false);
     expect(ev.length).toBe(1);
-    expect(ev[0][2]).toEqual({ msg: "ws: upgrade refused (HTTP 500)", status: 500, date: "D", body: "x".repeat(300) + "y".repeat(212) });
+    expect(ev[0][2]).toEqual({ code: MqttErrorCode.HttpRefused, text: "ws: upgrade refused (HTTP 500)", status: 500, date: "D", body: "x".repeat(300) + "y".repeat(212) });
   }
   {
     const { link, ev } = setup();
@@ -206,14 +207,14 @@ test("refusal without Content-Length: body (bounded to 512 bytes) until the sock
     s.emit("data", "HTTP/1.1 403 Forbidden\r\n\r\n{");
     s.emit("error", new Error("ECONNRESET"));
     s.emit("close", true);
-    expect(ev).toEqual([["down", "ws: upgrade refused (HTTP 403)", { msg: "ws: upgrade refused (HTTP 403)", status: 403, date: "", body: "{" }]]);
+    expect(ev).toEqual([["down", "ws: upgrade refused (HTTP 403)", { code: MqttErrorCode.HttpRefused, text: "ws: upgrade refused (HTTP 403)", status: 403, date: "", body: "{" }]]);
   }
   {
     // Content-Length: 0: reported at once
     const { link, ev } = setup();
     const s = start(link, "ws://h/mqtt");
     s.emit("data", "HTTP/1.1 401 No\r\nContent-Length: 0\r\n\r\n");
-    expect(ev).toEqual([["down", "ws: upgrade refused (HTTP 401)", { msg: "ws: upgrade refused (HTTP 401)", status: 401, date: "", body: "" }]]);
+    expect(ev).toEqual([["down", "ws: upgrade refused (HTTP 401)", { code: MqttErrorCode.HttpRefused, text: "ws: upgrade refused (HTTP 401)", status: 401, date: "", body: "" }]]);
     expect(s.ended).toBe(1);
   }
 });
@@ -223,7 +224,7 @@ test("bad Accept, oversize head, bad frames, socket errors, bad URLs: one clear 
     const { link, ev } = setup();
     const s = start(link, "ws://h/");
     s.emit("data", ok("AAAAAAAAAAAAAAAAAAAAAA=="));
-    expect(ev).toEqual([["down", "ws: bad upgrade answer (HTTP 101)", undefined]]);
+    expect(ev).toEqual([["down", "ws: bad upgrade answer (HTTP 101)", { code: MqttErrorCode.Protocol, text: "ws: bad upgrade answer (HTTP 101)", status: 101 }]]);
     expect(s.ended).toBe(1);
   }
   {
@@ -232,13 +233,13 @@ test("bad Accept, oversize head, bad frames, socket errors, bad URLs: one clear 
     s.emit("data", "HTTP/1.1 101 OK\r\nX: " + "a".repeat(1000));
     expect(ev).toEqual([]);
     s.emit("data", "a".repeat(1100));
-    expect(ev).toEqual([["down", "ws: upgrade answer too long", undefined]]);
+    expect(ev).toEqual([["down", "ws: upgrade answer too long", { code: MqttErrorCode.Protocol, text: "ws: upgrade answer too long" }]]);
   }
   {
     const { link, ev } = setup();
     const s = start(link, "ws://h/");
     s.emit("data", ok(keyOf(s.written[0])) + "\x82\x01A\x81\x02{}\x82\x01B");
-    expect(ev).toEqual([["up"], ["data", "A"], ["down", "ws: bad frame (bytes 129 2)", undefined]]);
+    expect(ev).toEqual([["up"], ["data", "A"], ["down", "ws: bad frame (bytes 129 2)", { code: MqttErrorCode.Protocol, text: "ws: bad frame (bytes 129 2)" }]]);
     expect(s.written.length).toBe(1); // no close frame after a protocol error: the socket is ended
     expect(s.ended).toBe(1);
   }
@@ -247,12 +248,12 @@ test("bad Accept, oversize head, bad frames, socket errors, bad URLs: one clear 
     const s = start(link, "ws://h/");
     s.emit("error", new Error("ECONNREFUSED"));
     s.emit("close", false);
-    expect(ev).toEqual([["down", "socket error: ECONNREFUSED", undefined]]);
+    expect(ev).toEqual([["down", "socket error: ECONNREFUSED", { code: MqttErrorCode.Transport, text: "socket error: ECONNREFUSED" }]]);
   }
   {
     const { ev, s } = opened();
     s.emit("close", false);
-    expect(ev).toEqual([["up"], ["down", "socket closed", undefined]]);
+    expect(ev).toEqual([["up"], ["down", "socket closed", { code: MqttErrorCode.Transport, text: "socket closed" }]]);
   }
   {
     const { link, ev } = setup();
@@ -260,7 +261,7 @@ test("bad Accept, oversize head, bad frames, socket errors, bad URLs: one clear 
     link.o.open = (cb) => cb(null, "ftp://h/");
     link.open();
     expect(socks.length).toBe(n);
-    expect(ev).toEqual([["down", "ws: bad URL", undefined]]);
+    expect(ev).toEqual([["down", "ws: bad URL", { code: MqttErrorCode.NoUrl, text: "ws: bad URL" }]]);
   }
 });
 
@@ -302,9 +303,11 @@ test("the sink may close the link from its callbacks: nothing more arrives", () 
 test("open(): the URL provider is asked every time; its error, a throw or a socket failure is a down report", () => {
   const ev: any[] = [];
   const calls: any[] = [];
-  const sink = { onUp() {}, onData() {}, onDown: (l: any, r: string) => ev.push(r) };
+  const codes: number[] = [];
+  const sink = { onUp() {}, onData() {}, onDown: (l: any, r: string, e: any) => (ev.push(r), codes.push(e.code)) };
   new WsLink(sink, { open: (cb: any) => (calls.push(1), cb("clock not set")) }).open();
   expect(ev).toEqual(["ws: no URL (clock not set)"]);
+  expect(codes).toEqual([MqttErrorCode.NoUrl]);
   new WsLink(sink, {
     open: () => {
       throw new Error("boom");
@@ -320,6 +323,7 @@ test("open(): the URL provider is asked every time; its error, a throw or a sock
     open: (cb: any) => cb(null, "wss://h/"),
   }).open();
   expect(ev[2]).toBe("ws: no socket (Error: Module tls not found)");
+  expect(codes).toEqual([MqttErrorCode.NoUrl, MqttErrorCode.NoUrl, MqttErrorCode.Transport]);
   // closed while the URL is being signed: a late answer (and a second one) is ignored
   const l2 = new WsLink(sink, { open: (cb: any) => calls.push(cb) });
   l2.open();
@@ -351,7 +355,7 @@ test("out of memory while building a frame (E.toString gives undefined): the lin
   } finally {
     delete (global as any).E;
   }
-  expect(ev).toEqual([["up"], ["down", "ws: can't send: out of memory (2-byte frame)", undefined]]);
+  expect(ev).toEqual([["up"], ["down", "ws: can't send: out of memory (2-byte frame)", { code: MqttErrorCode.Transport, text: "ws: can't send: out of memory (2-byte frame)" }]]);
   expect(s.written.length).toBe(1);
   expect(s.ended).toBe(1);
 });
@@ -363,7 +367,7 @@ test("a write the socket refuses takes the link down once", () => {
   };
   link.write("x");
   link.write("y");
-  expect(ev).toEqual([["up"], ["down", "ws: can't send: This socket is closed", undefined]]);
+  expect(ev).toEqual([["up"], ["down", "ws: can't send: This socket is closed", { code: MqttErrorCode.Transport, text: "ws: can't send: This socket is closed" }]]);
 });
 
 test("an open link holds few properties, and nothing grows with traffic", () => {

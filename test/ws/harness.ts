@@ -25,7 +25,13 @@ export function wsDecoder(on: (op: number, data: string) => void): Decoder {
     s: { onData: (_l: any, d: string) => on(BIN, d) },
     write: (p: string, op: number) => on(op == PONG ? PING : op, p),
   };
-  return { l, feed: (c: string) => wsFrame(l, c) };
+  return {
+    l,
+    feed: (c: string) => {
+      const e = wsFrame(l, c);
+      return e ? e.text : "";
+    },
+  };
 }
 
 // Uint8Array -> binary string.
