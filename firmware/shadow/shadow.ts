@@ -245,7 +245,8 @@ export function shadowDo(op: ShadowOp, a?: any, b?: any): any {
       }
       let errors: any;
       let reboot = 0;
-      for (const key of Object.keys(delta)) {
+      const own = Object.keys(delta);
+      for (const key of own) {
         const value = delta[key];
         const problem = shadowDo(ShadowOp.Check, key, value);
         const i = keys.indexOf(key); // valid and i < 0: reboot (on and refresh are reported keys)
@@ -269,7 +270,9 @@ export function shadowDo(op: ShadowOp, a?: any, b?: any): any {
           ours[i] = JSON.stringify(value);
         }
       }
-      ours[Reported.ErrorsPiece] = JSON.stringify(errors || null);
+      // the errors say what was wrong with the device's keys in the last delta that had any (a
+      // delta of other apps' keys only says nothing about them)
+      if (own.length) ours[Reported.ErrorsPiece] = JSON.stringify(errors || null);
       if (reboot) {
         // cannot report now: reboot at once (the saved marker prevents a second reboot)
         if (getToken !== "") return hook(HookOp.Reboot);

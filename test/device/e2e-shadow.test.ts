@@ -1,6 +1,6 @@
 // End to end: Device Shadow behaviour of the firmware in the simulator against the stand-in.
 import { Cloud } from "../../sim/cloud";
-import { boot, count, delta, desired, deviceConfig, ledLit, reported, sharedCloud, until, watchPublishes } from "./harness";
+import { boot, count, delta, desired, deviceConfig, doc, ledLit, reported, sharedCloud, until, watchPublishes } from "./harness";
 
 jest.setTimeout(60000);
 let cloud: Cloud;
@@ -87,19 +87,26 @@ test("a desired change made while the device is offline is applied after reconne
   }, "offline change reported, no delta");
 });
 
-test("unknown keys and wrong types are reported as errors, cleared, and never crash", async () => {
+test("other apps' desired keys are left alone; the device's own keys with wrong values are errors, cleared", async () => {
   const d = await boot(await deviceConfig(cloud, "sh-bad"));
   await d.waitForLog("connected to AWS IoT", 10000);
   await until(() => reported(cloud, "sh-bad").on === false, "first report");
   await cloud.shadows.update("sh-bad", { state: { desired: { color: "red", on: "yes", refresh: 0.5, nested: { a: 1 } } } });
   await until(() => {
     const e = reported(cloud, "sh-bad").errors;
-    return e && e.color === "unknown key" && e.on === "must be true or false" && /1\.\.86400/.test(e.refresh) && e.nested === "unknown key";
-  }, "errors reported");
-  await until(() => !delta(cloud, "sh-bad"), "delta cleared");
+    return e && e.on === "must be true or false" && /1\.\.86400/.test(e.refresh) && !("color" in e) && !("nested" in e);
+  }, "errors reported for the device's own keys only: " + JSON.stringify(doc(cloud, "sh-bad")));
+  // the device's keys are cleared; the others stay as their owner wrote them (their delta is theirs)
+  await until(() => {
+    const des = desired(cloud, "sh-bad");
+    const del = delta(cloud, "sh-bad") || {};
+    return des.on === undefined && des.refresh === undefined && des.color === "red" && des.nested && des.nested.a === 1 && del.on === undefined && del.refresh === undefined;
+  }, "own keys cleared, others left");
+  await d.waitForLog("shadow: 2 desired keys are not this device's (left alone)", 5000);
   // a valid change afterwards clears the errors
   await cloud.shadows.update("sh-bad", { state: { desired: { on: true } } });
   await until(() => reported(cloud, "sh-bad").on === true && reported(cloud, "sh-bad").errors === undefined, "errors cleared");
+  expect(desired(cloud, "sh-bad").color).toBe("red");
   expect(d.errors).toEqual([]);
   expect(ledLit(d)).toBe(true);
 });
