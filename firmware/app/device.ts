@@ -300,7 +300,7 @@ export function dev(op: any, a?: any, b?: any): any {
           b = value < config.length ? " [cut; the whole text is in the server's log]" : "";
           dev(HookOp.Error, "refused (HTTP " + a.status + "): " + config.substr(0, value).trim() + b);
         }
-      } else if (a.code == MqttErrorCode.Skipped && a.topic && !a.topic.indexOf(thingTopic + "jobs/")) jobsDo(JobsOp.Oversize); // a job document over maxPkt: reject it
+      } else if (a.code == MqttErrorCode.Skipped && a.topic && a.topic.substr(0, thingTopic.length + 5) == thingTopic + "jobs/") jobsDo(JobsOp.Oversize); // a job document over maxPkt: reject it
       return;
     case MqttEvent.Log: // (the client has printed it)
       return;
@@ -394,5 +394,5 @@ export function dev(op: any, a?: any, b?: any): any {
 // Test/figures hook: the module state, so the simulator's variable estimate can see it (module scope
 // is invisible to it). Unused by main.ts, so esbuild drops it from the device bundle.
 export function internals(): any {
-  return { mqtt: mqtt, signingCache: signingCache, thingTopic: thingTopic };
+  return { mqtt: mqtt, signingCache: signingCache, thingTopic: thingTopic, scanner: scanner };
 }

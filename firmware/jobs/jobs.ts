@@ -130,7 +130,7 @@ export function jobsValue(path: string, kind: JsonKind, value: string | number |
   else if (path == "execution/versionNumber") ex.versionNumber = value as number;
   else if (path == "execution/jobDocument") {
     if (kind == JsonKind.Object) ex.jobDocument = {} as JobDocument;
-  } else if (doc && !path.indexOf("execution/jobDocument/") && path.indexOf("/", 22) < 0) {
+  } else if (doc && path.substr(0, 22) == "execution/jobDocument/" && path.indexOf("/", 22) < 0) {
     // a member of the document (the operation or a parameter); an object or array is skipped
     const key = path.substr(22);
     if (key == "operation" || Object.keys(doc).length < Jobs.MaxParameters) doc[key] = kind < JsonKind.Object ? value : {};
@@ -159,8 +159,10 @@ export function jobsDo(op: JobsOp, a?: any, b?: any): any {
   }
   if (op == JobsOp.Begin) {
     // notify-next, $next/get/accepted (a $next/get/rejected has no execution), <jobId>/update/accepted|rejected
-    const at = a.indexOf("/update/");
-    incoming = { o: at < 0 ? JobsOp.Next : a[at + 8] == "a" ? JobsOp.Accepted : JobsOp.Rejected, j: a.substr(0, at), m: {} };
+    const at = a.indexOf("/update/"); // (Espruino may also match "/upd" at the end: hence the exact checks)
+    const answer = a.substr(at + 8); // after <jobId>/update/
+    incoming = { o: at < 0 ? JobsOp.Next : answer == "accepted" ? JobsOp.Accepted : JobsOp.Rejected, j: a.substr(0, at), m: {} };
+    if (at >= 0 && answer != "accepted" && answer != "rejected") incoming = 0;
     unread = 0;
     return;
   }

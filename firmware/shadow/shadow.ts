@@ -141,10 +141,10 @@ export function shadowValue(path: string, kind: JsonKind, value: string | number
   else if (path == "message") news.e = kind == JsonKind.String ? value : "(long)";
   else if (path == "version") news.v = value;
   else if (at && path + "/" == at) news.d = kind == JsonKind.Object ? {} : 0; // the delta
-  else if (at && news.d && !path.indexOf(at) && (key = path.substr(at.length)).indexOf("/") < 0) {
+  else if (at && news.d && path.substr(0, at.length) == at && (key = path.substr(at.length)).indexOf("/") < 0) {
     if (key == "on" || key == "refresh" || key == "reboot") news.d[key] = scalar;
     else news.u++;
-  } else if (get && !path.indexOf("state/reported/")) {
+  } else if (get && path.substr(0, 15) == "state/reported/") {
     const i = Reported.Keys.split(",").indexOf(path.substr(15)); // (-1 for a deeper path)
     if (i >= 0) get[i] = JSON.stringify(scalar);
   } else if (path == (get ? "metadata/desired/reboot/timestamp" : "metadata/reboot/timestamp")) news.a = value;
@@ -208,7 +208,7 @@ export function shadowDo(op: ShadowOp, a?: any, b?: any): any {
       // the reported keys this device owns, as the cloud has them (null and absent are alike)
       theirs = news.r || [];
     } else if (sub != "update/delta") {
-      if (("" + token).indexOf(tokenPrefix)) return;
+      if (("" + token).substr(0, tokenPrefix.length) != tokenPrefix) return;
       // the answer to our update (update/accepted or update/rejected)
       if (code && code != 400 && code != 413) cloudHas = ""; // all sent again with the next report (400/413: our request is wrong)
       // the latest update accepted: the cloud holds all we had to say (nothing to keep for a resend)
