@@ -60,7 +60,7 @@ export interface EnvField {
   help: string;
 }
 
-// One line per variable: the README and `.env.example` list the same names. The device's keys are
+// One line per variable: docs/configuration.md and `.env.example` list the same names. The device's keys are
 // IOT_ACCESS_KEY_ID / IOT_SECRET_ACCESS_KEY / IOT_SESSION_TOKEN, deliberately not AWS_ACCESS_KEY_ID & co:
 // those usually hold the laptop's own (admin) AWS CLI credentials, which must never end up on a board.
 export const ENV_FIELDS: EnvField[] = [

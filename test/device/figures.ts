@@ -1,4 +1,4 @@
-// Prints the device figures for the README perf section (not a test: no assertions).
+// Prints the device figures for docs/performance.md (not a test: no assertions).
 //   npm run figures:device   (size of dist/firmware.js: run npm run build first)
 // - bundle size of the complete firmware (raw bytes of dist/firmware.js, budget 24576)
 // - the simulator's ESTIMATE of JS variables in use after boot (connected, first report sent) and
