@@ -186,6 +186,24 @@ function parseValue(f: EnvField, value: string): { value?: unknown; error?: stri
   }
 }
 
+// The example values of .env.example (and their look-alikes): a copy that was not filled in must not reach a
+// board, where it would only fail later (WiFi "no ap found", HTTP 403) far from the cause.
+const PLACEHOLDERS: Array<{ env: string; looksLike: RegExp }> = [
+  { env: "IOT_WIFI_SSID", looksLike: /^MyHomeWifi$/i },
+  { env: "IOT_WIFI_PASSWORD", looksLike: /^change-me$/i },
+  { env: "IOT_ENDPOINT", looksLike: /^x{6,}(-ats)?\./i },
+  { env: "IOT_ACCESS_KEY_ID", looksLike: /^(AKIA|ASIA)?X{8,}$/i },
+  { env: "IOT_SECRET_ACCESS_KEY", looksLike: /^replace-with/i },
+  { env: "IOT_SESSION_TOKEN", looksLike: /^replace-with/i },
+];
+
+// One plain-words problem per variable that still holds an example value.
+export function placeholderErrors(env: Env): string[] {
+  return PLACEHOLDERS.filter((p) => typeof env[p.env] === "string" && p.looksLike.test(env[p.env]!.trim())).map(
+    (p) => `${p.env} still holds the example value of .env.example ("${p.env.includes("SECRET") || p.env.includes("TOKEN") || p.env.includes("PASSWORD") ? "..." : env[p.env]!.trim()}"): put your own in`,
+  );
+}
+
 // Environment -> DeviceConfig. Errors name the environment variable to fix.
 export function configFromEnv(env: Env): { config?: DeviceConfig; errors: string[] } {
   const raw: Record<string, unknown> = {};
@@ -203,6 +221,7 @@ export function configFromEnv(env: Env): { config?: DeviceConfig; errors: string
   res.errors.forEach((e) => {
     if (!bad.includes(e.split(" ")[0])) errors.push(explainError(e));
   });
+  errors.push(...placeholderErrors(env));
   if (errors.length) return { errors };
   return { config: res.config, errors: [] };
 }
