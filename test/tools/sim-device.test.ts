@@ -80,6 +80,19 @@ describe("options", () => {
   });
 });
 
+describe("without a configuration", () => {
+  it("says how to give the board one, and the board says what is missing", async () => {
+    const storage = dir("sim-device-empty");
+    const sim = simDevice(["--storage", storage, "--bundle", await firmware()]);
+    await until(() => sim.output().includes("[E] config iot.json: missing or not JSON"), "the board's configuration error", 30000).catch((e) => {
+      throw new Error(e.message + "; output so far:\n" + sim.output());
+    });
+    expect(sim.output()).toContain(`[sim] no iot.json in ${storage}: the board will wait for one. Use --cloud to connect it to a local stand-in, or --config FILE (example: docs/examples/sim-device.json).`);
+    sim.child.kill("SIGINT");
+    expect(await sim.exited).toBe(0);
+  }, 60000);
+});
+
 describe("--cloud", () => {
   it("creates the thing on a running stand-in and connects to it", async () => {
     const dataDir = dir("sim-device-cloud");
@@ -120,7 +133,8 @@ describe("--cloud", () => {
   }, 60000);
 
   it("refuses a running stand-in whose data directory it was not given", async () => {
-    const sim = simDevice(["--cloud", `http://${cloud!.endpoint}`, "--data-dir", dir("sim-device-wrong-dir"), "--storage", dir("sim-device-storage3")]);
+    cloud ??= await startCloud({ dataDir: dir("sim-device-cloud"), port: 0 });
+    const sim = simDevice(["--cloud", `http://${cloud.endpoint}`, "--data-dir", dir("sim-device-wrong-dir"), "--storage", dir("sim-device-storage3")]);
     expect(await sim.exited).toBe(1);
     expect(sim.output()).toMatch(/the stand-in on http:\/\/127\.0\.0\.1:\d+ is running, but its admin key is not in .*config\.json: pass the --data-dir it was started with/);
   }, 30000);
