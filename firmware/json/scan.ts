@@ -114,6 +114,7 @@ export function jsonScan(a: any, chunk?: any): any {
   let i = 0;
   let start = 0;
   let problem = "";
+  let ch = "";
   let code = 0;
   let kind = 0;
   let value: any = null;
@@ -122,6 +123,7 @@ export function jsonScan(a: any, chunk?: any): any {
   let at = 0;
   // next positions of these bytes at or after i (length: none in this slice), found when needed
   let nextBackslash = -1;
+  let nextComma = -1;
   let nextQuote = -1;
   let nextOpen = -1;
   let nextClose = -1;
@@ -131,29 +133,28 @@ export function jsonScan(a: any, chunk?: any): any {
     start = i;
     kind = 0;
     if (tok == Tok.None) {
-      code = text.charCodeAt(i);
-      if (code == 34 && (want < Want.Colon || want > Want.Done)) {
-        // '"' for a key (Want.Key, Want.KeyOrClose) or a value
+      // one byte of structure (text[i] and string comparisons: cheaper than charCodeAt on Espruino)
+      ch = text[i];
+      if (ch == '"' && (want < Want.Colon || want > Want.Done)) {
+        // a key (Want.Key, Want.KeyOrClose) or a string value
         tok = Tok.Str;
         token = "";
         count = 0;
         i++;
-      } else if (code == 32 || code == 10 || code == 13 || code == 9) i++;
-      else if (code == 58 && want == Want.Colon) {
+      } else if (ch == ":" && want == Want.Colon) {
         want = Want.Value;
         i++;
-      } else if (code == 44 && want == Want.CommaOrClose && stack) {
+      } else if (ch == "," && want == Want.CommaOrClose && stack) {
         i++;
-        if (stack.charCodeAt(stack.length - 1) == 91) {
+        if (stack[stack.length - 1] == "[") {
           key = "" + (+key + 1);
           want = Want.Value;
         } else want = Want.Key;
-      } else if ((code == 123 || code == 91) && (want == Want.Value || want == Want.ValueOrClose)) {
+      } else if ((ch == "{" || ch == "[") && (want == Want.Value || want == Want.ValueOrClose)) {
         if (stack.length >= Limit.Depth) problem = "JSON nested deeper than " + Limit.Depth + " levels";
-        kind = code == 123 ? JsonKind.Object : JsonKind.Array;
+        kind = ch == "{" ? JsonKind.Object : JsonKind.Array;
         i++;
-      } else if ((code == 125 || code == 93) && (want == Want.CommaOrClose || want == (code == 125 ? Want.KeyOrClose : Want.ValueOrClose)) && stack.charCodeAt(stack.length - 1) == code - 2) {
-        // "}" closes a "{" and "]" a "[" (their codes differ by 2)
+      } else if ((ch == "}" || ch == "]") && (want == Want.CommaOrClose || want == (ch == "}" ? Want.KeyOrClose : Want.ValueOrClose)) && stack[stack.length - 1] == (ch == "}" ? "{" : "[")) {
         i++;
         stack = stack.substr(0, stack.length - 1);
         add = path.substr(0, path.length - 1);
@@ -161,15 +162,19 @@ export function jsonScan(a: any, chunk?: any): any {
         key = stack ? add.substr(at + 1) : "";
         path = stack ? add.substr(0, at + 1) : "";
         want = stack ? Want.CommaOrClose : Want.Done;
-      } else if (((code >= 48 && code <= 57) || code == 45) && (want == Want.Value || want == Want.ValueOrClose)) {
+      } else if (ch == " " || ch == "\n" || ch == "\r" || ch == "\t") i++;
+      else if (((ch >= "0" && ch <= "9") || ch == "-") && (want == Want.Value || want == Want.ValueOrClose)) {
         tok = Tok.Num;
         token = "";
         count = 0;
         S.q = 0;
-      } else if (code >= 97 && code <= 122 && (want == Want.Value || want == Want.ValueOrClose)) {
+      } else if (ch >= "a" && ch <= "z" && (want == Want.Value || want == Want.ValueOrClose)) {
         tok = Tok.Word;
         token = "";
-      } else problem = "unexpected " + (code > 32 && code < 127 ? '"' + text.charAt(i) + '"' : "byte " + code);
+      } else {
+        code = text.charCodeAt(i);
+        problem = "unexpected " + (code > 32 && code < 127 ? '"' + ch + '"' : "byte " + code);
+      }
     }
     if (tok == Tok.Str && i < length) {
       add = "";
@@ -234,13 +239,14 @@ export function jsonScan(a: any, chunk?: any): any {
       }
       if (add) {
         count += add.length;
-        if (token.length < max) token = (token + add).substr(0, max);
+        if (!token && count <= max) token = add;
+        else if (token.length < max) token = (token + add).substr(0, max);
       }
       if (tok == Tok.None) {
         if (want == Want.Key || want == Want.KeyOrClose) {
           key = count > max ? token + Text.Marker : token.indexOf("/") < 0 ? token : token.split("/").join(Text.Marker);
           want = Want.Colon;
-          if (text.charCodeAt(i) == 58) {
+          if (text[i] == ":") {
             // the usual ":" right after the key
             want = Want.Value;
             i++;
@@ -251,32 +257,67 @@ export function jsonScan(a: any, chunk?: any): any {
         }
       }
     } else if (tok == Tok.Num) {
-      // digits in a run stay in their state: only the other bytes go through the table
-      at = S.q;
-      for (end = i; end < length; end++) {
-        code = text.charCodeAt(end);
-        if (code >= 48 && code <= 57 && (at == 3 || at == 5 || at == 8)) continue;
-        code = code == 48 ? 0 : code > 48 && code <= 57 ? 1 : code == 45 ? 2 : code == 43 ? 3 : code == 46 ? 4 : code == 101 || code == 69 ? 5 : -1;
-        if (code < 0) break;
-        at = +Text.NumberSteps.charAt(at * 6 + code);
-      }
-      S.q = at;
-      count += end - i;
-      if (token.length < Limit.Number) token = (token + text.substring(i, end)).substr(0, Limit.Number + 1);
-      i = end;
-      if (end < length) {
-        tok = Tok.None;
-        if (Text.NumberEnds.indexOf("" + at) < 0) {
-          problem = "bad number";
-          start = end;
+      if (!count) {
+        // a number that starts here: usually a whole number before the next "," "}" or "]" in this
+        // slice, which converts to the same text (so it is valid JSON): taken at once
+        if (nextComma < i) {
+          nextComma = text.indexOf(",", i);
+          if (nextComma < 0) nextComma = length;
         }
-        kind = count > Limit.Number ? JsonKind.TooLong : JsonKind.Number;
-        value = kind == JsonKind.Number ? +token : null;
+        if (nextClose < i) {
+          nextClose = text.indexOf("}", i);
+          if (nextClose < 0) nextClose = length;
+        }
+        if (nextClose2 < i) {
+          nextClose2 = text.indexOf("]", i);
+          if (nextClose2 < 0) nextClose2 = length;
+        }
+        end = nextComma < nextClose ? nextComma : nextClose;
+        if (nextClose2 < end) end = nextClose2;
+        if (end < length && end - i <= Limit.Number) {
+          add = text.substring(i, end);
+          value = +add;
+          if (value - value == 0 && "" + value == add) {
+            i = end;
+            tok = Tok.None;
+            kind = JsonKind.Number;
+          }
+        }
+      }
+      if (tok == Tok.Num) {
+        // byte by byte; digits in a run stay in their state, the other bytes go through the table
+        at = S.q;
+        for (end = i; end < length; end++) {
+          ch = text[end];
+          if (ch >= "0" && ch <= "9") {
+            if (at == 3 || at == 5 || at == 8) continue;
+            code = ch == "0" ? 0 : 1;
+          } else {
+            code = "-+.eE".indexOf(ch);
+            if (code < 0) break;
+            code = code > 2 ? 5 : code + 2;
+          }
+          at = +Text.NumberSteps[at * 6 + code];
+        }
+        S.q = at;
+        count += end - i;
+        if (token.length < Limit.Number) token = (token + text.substring(i, end)).substr(0, Limit.Number + 1);
+        i = end;
+        if (end < length) {
+          tok = Tok.None;
+          if (Text.NumberEnds.indexOf("" + at) < 0) {
+            problem = "bad number";
+            start = end;
+          }
+          kind = count > Limit.Number ? JsonKind.TooLong : JsonKind.Number;
+          value = kind == JsonKind.Number ? +token : null;
+        }
       }
     } else if (tok == Tok.Word) {
-      code = text.charCodeAt(i);
-      if (code >= 97 && code <= 122) {
-        token += text.charAt(i++);
+      ch = text[i];
+      if (ch >= "a" && ch <= "z") {
+        token += ch;
+        i++;
         if (token.length > Limit.Word) problem = "unknown word";
       } else {
         tok = Tok.None;
