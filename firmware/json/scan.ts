@@ -13,7 +13,10 @@
 // - a handler that returns true when an object or array opens skips it: the scanner then jumps from
 //   quote to bracket with indexOf and reports nothing inside (inside a skipped subtree only strings
 //   and the balance of brackets are checked);
-// - the hot state lives in locals during a slice, and is written back to the state at its end.
+// - the hot state lives in locals during a slice, and is written back to the state at its end;
+// - Espruino lexes the source of a loop's whole body on every turn, even the branches it does not
+//   take: so each mode (structure, skipped subtree) runs in its own small inner loop, a scalar takes
+//   the "," after it along, and the rare escape decoding is a separate entry of the same function.
 //
 // Memory diet (see CONTRIBUTING): ONE function, jsonScan, with two exported names:
 //   jsonScanStart(onValue, maxValue?)  a new scanner (the state object below);
@@ -96,9 +99,31 @@ const enum Text {
 
 export function jsonScan(onValue: JsonValueHandler, maxValue?: number): JsonScanState;
 export function jsonScan(state: JsonScanState, chunk: string | null): string;
+// internal: the UTF-8 bytes of one escaped UTF-16 code unit (pairs surrogates through state.h)
+export function jsonScan(state: JsonScanState, codeUnit: number): string;
 export function jsonScan(a: any, chunk?: any): any {
   if (typeof a == "function") return { f: a, m: chunk > 0 ? chunk : 64, p: "", s: "", k: "", w: Want.Value, t: Tok.None, v: "", n: 0, x: "", h: 0, q: 0, b: 0, r: "" };
   const S: JsonScanState = a;
+  if (typeof chunk == "number") {
+    let code: number = chunk;
+    let out = "";
+    if (S.h && code >= 0xdc00 && code < 0xe000) {
+      code = 0x10000 + ((S.h - 0xd800) << 10) + code - 0xdc00;
+      S.h = 0;
+    }
+    if (S.h) out = Text.Replacement; // the high surrogate before was alone
+    S.h = 0;
+    if (code >= 0xd800 && code < 0xdc00) {
+      S.h = code;
+      return out;
+    }
+    if (code >= 0xdc00 && code < 0xe000) code = 0xfffd;
+    const C = String.fromCharCode;
+    if (code < 0x80) return out + C(code);
+    if (code < 0x800) return out + C(0xc0 | (code >> 6), 0x80 | (code & 63));
+    if (code < 0x10000) return out + C(0xe0 | (code >> 12), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
+    return out + C(0xf0 | (code >> 18), 0x80 | ((code >> 12) & 63), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
+  }
   if (S.r) return S.r;
   // the end: one blank finishes a trailing number or literal (inside a string nothing can)
   const text: string = chunk !== null ? chunk : S.t == Tok.Str ? "" : " ";
@@ -123,210 +148,16 @@ export function jsonScan(a: any, chunk?: any): any {
   let at = 0;
   // next positions of these bytes at or after i (length: none in this slice), found when needed
   let nextBackslash = -1;
-  let nextComma = -1;
   let nextQuote = -1;
+  let nextComma = -1;
   let nextOpen = -1;
   let nextClose = -1;
   let nextOpen2 = -1;
   let nextClose2 = -1;
   while (i < length && !problem) {
-    start = i;
     kind = 0;
-    if (tok == Tok.None) {
-      // one byte of structure (text[i] and string comparisons: cheaper than charCodeAt on Espruino)
-      ch = text[i];
-      if (ch == '"' && (want < Want.Colon || want > Want.Done)) {
-        // a key (Want.Key, Want.KeyOrClose) or a string value
-        tok = Tok.Str;
-        token = "";
-        count = 0;
-        i++;
-      } else if (ch == ":" && want == Want.Colon) {
-        want = Want.Value;
-        i++;
-      } else if (ch == "," && want == Want.CommaOrClose && stack) {
-        i++;
-        if (stack[stack.length - 1] == "[") {
-          key = "" + (+key + 1);
-          want = Want.Value;
-        } else want = Want.Key;
-      } else if ((ch == "{" || ch == "[") && (want == Want.Value || want == Want.ValueOrClose)) {
-        if (stack.length >= Limit.Depth) problem = "JSON nested deeper than " + Limit.Depth + " levels";
-        kind = ch == "{" ? JsonKind.Object : JsonKind.Array;
-        i++;
-      } else if ((ch == "}" || ch == "]") && (want == Want.CommaOrClose || want == (ch == "}" ? Want.KeyOrClose : Want.ValueOrClose)) && stack[stack.length - 1] == (ch == "}" ? "{" : "[")) {
-        i++;
-        stack = stack.substr(0, stack.length - 1);
-        add = path.substr(0, path.length - 1);
-        at = add.lastIndexOf("/");
-        key = stack ? add.substr(at + 1) : "";
-        path = stack ? add.substr(0, at + 1) : "";
-        want = stack ? Want.CommaOrClose : Want.Done;
-      } else if (ch == " " || ch == "\n" || ch == "\r" || ch == "\t") i++;
-      else if (((ch >= "0" && ch <= "9") || ch == "-") && (want == Want.Value || want == Want.ValueOrClose)) {
-        tok = Tok.Num;
-        token = "";
-        count = 0;
-        S.q = 0;
-      } else if (ch >= "a" && ch <= "z" && (want == Want.Value || want == Want.ValueOrClose)) {
-        tok = Tok.Word;
-        token = "";
-      } else {
-        code = text.charCodeAt(i);
-        problem = "unexpected " + (code > 32 && code < 127 ? '"' + ch + '"' : "byte " + code);
-      }
-    }
-    if (tok == Tok.Str && i < length) {
-      add = "";
-      if (S.x) {
-        // inside an escape
-        const ch = text.charAt(i++);
-        if (S.x == "\\" && ch != "u") {
-          at = '"\\/bfnrt'.indexOf(ch);
-          if (at < 0) problem = "bad escape in a string";
-          add = (S.h ? Text.Replacement : "") + '"\\/\b\f\n\r\t'.charAt(at); // a high surrogate before it was alone
-          S.h = 0;
-          S.x = "";
-        } else if (S.x == "\\" || "0123456789abcdefABCDEF".indexOf(ch) >= 0) {
-          S.x += ch;
-          if (S.x.length == 6) {
-            code = parseInt(S.x.substr(2), 16);
-            S.x = "";
-            if (S.h && code >= 0xdc00 && code < 0xe000) {
-              code = 0x10000 + ((S.h - 0xd800) << 10) + code - 0xdc00;
-              S.h = 0;
-            }
-            if (code >= 0xd800 && code < 0xdc00) {
-              add = S.h ? Text.Replacement : ""; // a high surrogate after another: the first was alone
-              S.h = code;
-              code = -1;
-            } else if (code >= 0xdc00 && code < 0xe000) code = 0xfffd;
-            if (code >= 0 && S.h) {
-              add = Text.Replacement;
-              S.h = 0;
-            }
-            const C = String.fromCharCode;
-            if (code < 0) {
-            } else if (code < 0x80) add += C(code);
-            else if (code < 0x800) add += C(0xc0 | (code >> 6), 0x80 | (code & 63));
-            else if (code < 0x10000) add += C(0xe0 | (code >> 12), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
-            else add += C(0xf0 | (code >> 18), 0x80 | ((code >> 12) & 63), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
-          }
-        } else problem = "bad \\u escape in a string";
-      } else {
-        // a run of plain bytes up to the closing quote, the next backslash or the slice's end
-        if (nextQuote < i) {
-          nextQuote = text.indexOf('"', i);
-          if (nextQuote < 0) nextQuote = length;
-        }
-        if (nextBackslash < i) {
-          nextBackslash = text.indexOf("\\", i);
-          if (nextBackslash < 0) nextBackslash = length;
-        }
-        end = nextBackslash < nextQuote ? nextBackslash : nextQuote;
-        add = text.substring(i, end);
-        i = end;
-        if (end < length) {
-          i++;
-          if (end == nextBackslash) S.x = "\\";
-          else tok = Tok.None;
-        }
-        if (S.h && (add || tok == Tok.None)) {
-          // a high surrogate followed by anything but its low half was alone
-          add = Text.Replacement + add;
-          S.h = 0;
-        }
-      }
-      if (add) {
-        count += add.length;
-        if (!token && count <= max) token = add;
-        else if (token.length < max) token = (token + add).substr(0, max);
-      }
-      if (tok == Tok.None) {
-        if (want == Want.Key || want == Want.KeyOrClose) {
-          key = count > max ? token + Text.Marker : token.indexOf("/") < 0 ? token : token.split("/").join(Text.Marker);
-          want = Want.Colon;
-          if (text[i] == ":") {
-            // the usual ":" right after the key
-            want = Want.Value;
-            i++;
-          }
-        } else {
-          kind = count > max ? JsonKind.TooLong : JsonKind.String;
-          value = kind == JsonKind.String ? token : null;
-        }
-      }
-    } else if (tok == Tok.Num) {
-      if (!count) {
-        // a number that starts here: usually a whole number before the next "," "}" or "]" in this
-        // slice, which converts to the same text (so it is valid JSON): taken at once
-        if (nextComma < i) {
-          nextComma = text.indexOf(",", i);
-          if (nextComma < 0) nextComma = length;
-        }
-        if (nextClose < i) {
-          nextClose = text.indexOf("}", i);
-          if (nextClose < 0) nextClose = length;
-        }
-        if (nextClose2 < i) {
-          nextClose2 = text.indexOf("]", i);
-          if (nextClose2 < 0) nextClose2 = length;
-        }
-        end = nextComma < nextClose ? nextComma : nextClose;
-        if (nextClose2 < end) end = nextClose2;
-        if (end < length && end - i <= Limit.Number) {
-          add = text.substring(i, end);
-          value = +add;
-          if (value - value == 0 && "" + value == add) {
-            i = end;
-            tok = Tok.None;
-            kind = JsonKind.Number;
-          }
-        }
-      }
-      if (tok == Tok.Num) {
-        // byte by byte; digits in a run stay in their state, the other bytes go through the table
-        at = S.q;
-        for (end = i; end < length; end++) {
-          ch = text[end];
-          if (ch >= "0" && ch <= "9") {
-            if (at == 3 || at == 5 || at == 8) continue;
-            code = ch == "0" ? 0 : 1;
-          } else {
-            code = "-+.eE".indexOf(ch);
-            if (code < 0) break;
-            code = code > 2 ? 5 : code + 2;
-          }
-          at = +Text.NumberSteps[at * 6 + code];
-        }
-        S.q = at;
-        count += end - i;
-        if (token.length < Limit.Number) token = (token + text.substring(i, end)).substr(0, Limit.Number + 1);
-        i = end;
-        if (end < length) {
-          tok = Tok.None;
-          if (Text.NumberEnds.indexOf("" + at) < 0) {
-            problem = "bad number";
-            start = end;
-          }
-          kind = count > Limit.Number ? JsonKind.TooLong : JsonKind.Number;
-          value = kind == JsonKind.Number ? +token : null;
-        }
-      }
-    } else if (tok == Tok.Word) {
-      ch = text[i];
-      if (ch >= "a" && ch <= "z") {
-        token += ch;
-        i++;
-        if (token.length > Limit.Word) problem = "unknown word";
-      } else {
-        tok = Tok.None;
-        value = token == "true" ? true : token == "false" ? false : null;
-        kind = token == "null" ? JsonKind.Null : JsonKind.Boolean;
-        if (value === null && kind != JsonKind.Null) problem = 'unknown word "' + token + '"';
-      }
-    } else if (tok == Tok.Skip) {
-      // inside a skipped subtree: count (count) open brackets, S.q = 1 inside a string
+    while (tok == Tok.Skip && i < length) {
+      // inside a skipped subtree: count holds its open brackets, S.q is 1 inside a string
       if (nextBackslash < i) {
         nextBackslash = text.indexOf("\\", i);
         if (nextBackslash < 0) nextBackslash = length;
@@ -384,12 +215,198 @@ export function jsonScan(a: any, chunk?: any): any {
         }
       }
     }
+    while (tok == Tok.None && !kind && !problem && i < length) {
+      // structure, one byte a turn (text[i] and string comparisons: cheaper than charCodeAt here)
+      start = i;
+      ch = text[i];
+      if (ch == '"' && (want < Want.Colon || want > Want.Done)) {
+        // a key (Want.Key, Want.KeyOrClose) or a string value
+        tok = Tok.Str;
+        token = "";
+        count = 0;
+        i++;
+      } else if (ch == "," && want == Want.CommaOrClose && stack) {
+        i++;
+        if (stack[stack.length - 1] == "[") {
+          key = "" + (+key + 1);
+          want = Want.Value;
+        } else want = Want.Key;
+      } else if (ch == ":" && want == Want.Colon) {
+        want = Want.Value;
+        i++;
+      } else if ((ch == "{" || ch == "[") && (want == Want.Value || want == Want.ValueOrClose)) {
+        if (stack.length >= Limit.Depth) problem = "JSON nested deeper than " + Limit.Depth + " levels";
+        kind = ch == "{" ? JsonKind.Object : JsonKind.Array;
+        i++;
+      } else if ((ch == "}" || ch == "]") && (want == Want.CommaOrClose || want == (ch == "}" ? Want.KeyOrClose : Want.ValueOrClose)) && stack[stack.length - 1] == (ch == "}" ? "{" : "[")) {
+        i++;
+        stack = stack.substr(0, stack.length - 1);
+        add = path.substr(0, path.length - 1);
+        at = add.lastIndexOf("/");
+        key = stack ? add.substr(at + 1) : "";
+        path = stack ? add.substr(0, at + 1) : "";
+        want = stack ? Want.CommaOrClose : Want.Done;
+      } else if (ch == " " || ch == "\n" || ch == "\r" || ch == "\t") i++;
+      else if (((ch >= "0" && ch <= "9") || ch == "-") && (want == Want.Value || want == Want.ValueOrClose)) {
+        tok = Tok.Num;
+        token = "";
+        count = 0;
+        S.q = 0;
+      } else if (ch >= "a" && ch <= "z" && (want == Want.Value || want == Want.ValueOrClose)) {
+        tok = Tok.Word;
+        token = "";
+      } else {
+        code = text.charCodeAt(i);
+        problem = "unexpected " + (code > 32 && code < 127 ? '"' + ch + '"' : "byte " + code);
+      }
+    }
+    if (tok == Tok.Str && i < length) {
+      start = i;
+      add = "";
+      if (S.x) {
+        // inside an escape; the bytes come from the function's other entry
+        ch = text[i++];
+        if (S.x == "\\" && ch != "u") {
+          at = '"\\/bfnrt'.indexOf(ch);
+          if (at < 0) problem = "bad escape in a string";
+          else add = jsonScan(S, '"\\/\b\f\n\r\t'.charCodeAt(at));
+          S.x = "";
+        } else if (S.x == "\\" || "0123456789abcdefABCDEF".indexOf(ch) >= 0) {
+          S.x += ch;
+          if (S.x.length == 6) {
+            add = jsonScan(S, parseInt(S.x.substr(2), 16));
+            S.x = "";
+          }
+        } else problem = "bad \\u escape in a string";
+      } else {
+        // a run of plain bytes up to the closing quote, the next backslash or the slice's end
+        if (nextQuote < i) {
+          nextQuote = text.indexOf('"', i);
+          if (nextQuote < 0) nextQuote = length;
+        }
+        if (nextBackslash < i) {
+          nextBackslash = text.indexOf("\\", i);
+          if (nextBackslash < 0) nextBackslash = length;
+        }
+        end = nextBackslash < nextQuote ? nextBackslash : nextQuote;
+        add = text.substring(i, end);
+        i = end;
+        if (end < length) {
+          i++;
+          if (end == nextBackslash) S.x = "\\";
+          else tok = Tok.None;
+        }
+        if (S.h && (add || tok == Tok.None)) {
+          // a high surrogate followed by anything but its low half was alone
+          add = Text.Replacement + add;
+          S.h = 0;
+        }
+      }
+      if (add) {
+        count += add.length;
+        if (!token && count <= max) token = add;
+        else if (token.length < max) token = (token + add).substr(0, max);
+      }
+      if (tok == Tok.None) {
+        if (want == Want.Key || want == Want.KeyOrClose) {
+          key = count > max ? token + Text.Marker : token.indexOf("/") < 0 ? token : token.split("/").join(Text.Marker);
+          want = Want.Colon;
+          if (text[i] == ":") {
+            // the usual ":" right after the key
+            want = Want.Value;
+            i++;
+          }
+        } else {
+          kind = count > max ? JsonKind.TooLong : JsonKind.String;
+          value = kind == JsonKind.String ? token : null;
+        }
+      }
+    } else if (tok == Tok.Num && i < length) {
+      if (!count) {
+        // a number that starts here: usually a whole number before the next "," "}" or "]" in this
+        // slice, which converts to the same text (so it is valid JSON): taken at once
+        if (nextComma < i) {
+          nextComma = text.indexOf(",", i);
+          if (nextComma < 0) nextComma = length;
+        }
+        if (nextClose < i) {
+          nextClose = text.indexOf("}", i);
+          if (nextClose < 0) nextClose = length;
+        }
+        if (nextClose2 < i) {
+          nextClose2 = text.indexOf("]", i);
+          if (nextClose2 < 0) nextClose2 = length;
+        }
+        end = nextComma < nextClose ? nextComma : nextClose;
+        if (nextClose2 < end) end = nextClose2;
+        if (end < length && end - i <= Limit.Number) {
+          add = text.substring(i, end);
+          value = +add;
+          if (value - value == 0 && "" + value == add) {
+            i = end;
+            tok = Tok.None;
+            kind = JsonKind.Number;
+          }
+        }
+      }
+      if (tok == Tok.Num) {
+        // byte by byte; digits in a run stay in their state, the other bytes go through the table
+        at = S.q;
+        for (end = i; end < length; end++) {
+          ch = text[end];
+          if (ch >= "0" && ch <= "9") {
+            if (at == 3 || at == 5 || at == 8) continue;
+            code = ch == "0" ? 0 : 1;
+          } else {
+            code = "-+.eE".indexOf(ch);
+            if (code < 0) break;
+            code = code > 2 ? 5 : code + 2;
+          }
+          at = +Text.NumberSteps[at * 6 + code];
+        }
+        S.q = at;
+        count += end - i;
+        if (token.length < Limit.Number) token = (token + text.substring(i, end)).substr(0, Limit.Number + 1);
+        i = end;
+        if (end < length) {
+          tok = Tok.None;
+          if (Text.NumberEnds.indexOf("" + at) < 0) {
+            problem = "bad number";
+            start = end;
+          }
+          kind = count > Limit.Number ? JsonKind.TooLong : JsonKind.Number;
+          value = kind == JsonKind.Number ? +token : null;
+        }
+      }
+    } else if (tok == Tok.Word && i < length) {
+      start = i;
+      ch = text[i];
+      if (ch >= "a" && ch <= "z") {
+        token += ch;
+        i++;
+        if (token.length > Limit.Word) problem = "unknown word";
+      } else {
+        tok = Tok.None;
+        value = token == "true" ? true : token == "false" ? false : null;
+        kind = token == "null" ? JsonKind.Null : JsonKind.Boolean;
+        if (value === null && kind != JsonKind.Null) problem = 'unknown word "' + token + '"';
+      }
+    }
     if (kind && !problem) {
       // a member is complete (or a container opens): report it, then move on
       add = path + key;
       want = stack ? Want.CommaOrClose : Want.Done;
-      if (kind != JsonKind.Object && kind != JsonKind.Array) S.f(add, kind, value);
-      else if (S.f(add, kind, null) === true) {
+      if (kind != JsonKind.Object && kind != JsonKind.Array) {
+        S.f(add, kind, value);
+        if (text[i] == "," && stack) {
+          // the usual "," right after a scalar
+          i++;
+          if (stack[stack.length - 1] == "[") {
+            key = "" + (+key + 1);
+            want = Want.Value;
+          } else want = Want.Key;
+        }
+      } else if (S.f(add, kind, null) === true) {
         tok = Tok.Skip;
         count = 1;
         S.q = 0;
