@@ -260,7 +260,7 @@ export function jsonScan(a: any, chunk?: any): any {
         problem = "unexpected " + (code > 32 && code < 127 ? '"' + ch + '"' : "byte " + code);
       }
     }
-    if (tok == Tok.Str && i < length) {
+    while (tok == Tok.Str && i < length && !problem) {
       start = i;
       add = "";
       if (S.x) {
@@ -312,16 +312,28 @@ export function jsonScan(a: any, chunk?: any): any {
           key = count > max ? token + Text.Marker : token.indexOf("/") < 0 ? token : token.split("/").join(Text.Marker);
           want = Want.Colon;
           if (text[i] == ":") {
-            // the usual ":" right after the key
+            // the usual ":" right after the key, and the start of a string or number value
             want = Want.Value;
-            i++;
+            ch = text[++i];
+            if (ch == '"') {
+              tok = Tok.Str;
+              token = "";
+              count = 0;
+              i++;
+            } else if ((ch >= "0" && ch <= "9") || ch == "-") {
+              tok = Tok.Num;
+              token = "";
+              count = 0;
+              S.q = 0;
+            }
           }
         } else {
           kind = count > max ? JsonKind.TooLong : JsonKind.String;
           value = kind == JsonKind.String ? token : null;
         }
       }
-    } else if (tok == Tok.Num && i < length) {
+    }
+    if (tok == Tok.Num && i < length && !problem) {
       if (!count) {
         // a number that starts here: usually a whole number before the next "," "}" or "]" in this
         // slice, which converts to the same text (so it is valid JSON): taken at once
@@ -378,7 +390,8 @@ export function jsonScan(a: any, chunk?: any): any {
           value = kind == JsonKind.Number ? +token : null;
         }
       }
-    } else if (tok == Tok.Word && i < length) {
+    }
+    if (tok == Tok.Word && i < length && !problem) {
       start = i;
       ch = text[i];
       if (ch >= "a" && ch <= "z") {
