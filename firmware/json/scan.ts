@@ -215,6 +215,49 @@ export function jsonScan(a: any, chunk?: any): any {
         }
       }
     }
+    while (tok == Tok.None && (want == Want.Key || want == Want.KeyOrClose) && text[i] == '"') {
+      // the usual member, "key":"value" or "key":number with no escape, all in this slice, in one
+      // small turn; anything else (and every error) is left to the general code below
+      if (nextBackslash < i) {
+        nextBackslash = text.indexOf("\\", i);
+        if (nextBackslash < 0) nextBackslash = length;
+      }
+      at = text.indexOf('"', i + 1); // the key's closing quote
+      if (at < 0 || nextBackslash < at || text[at + 1] != ":") break;
+      add = text.substring(i + 1, at);
+      if (add.length > max || add.indexOf("/") >= 0) break;
+      ch = text[at + 2];
+      if (ch == '"') {
+        end = text.indexOf('"', at + 3);
+        if (end < 0 || nextBackslash < end || end - at - 3 > max) break;
+        value = text.substring(at + 3, end++);
+        kind = JsonKind.String;
+      } else if ((ch >= "0" && ch <= "9") || ch == "-") {
+        if (nextComma < at) {
+          nextComma = text.indexOf(",", at);
+          if (nextComma < 0) nextComma = length;
+        }
+        if (nextClose < at) {
+          nextClose = text.indexOf("}", at);
+          if (nextClose < 0) nextClose = length;
+        }
+        end = nextComma < nextClose ? nextComma : nextClose;
+        if (end >= length || end - at - 2 > Limit.Number) break;
+        code = +text.substring(at + 2, end);
+        if (!(code - code == 0 && "" + code == text.substring(at + 2, end))) break;
+        value = code;
+        kind = JsonKind.Number;
+      } else break;
+      key = add;
+      i = end;
+      want = Want.CommaOrClose;
+      S.f(path + key, kind, value);
+      kind = 0;
+      if (text[i] == ",") {
+        want = Want.Key;
+        i++;
+      }
+    }
     while (tok == Tok.None && !kind && !problem && i < length) {
       // structure, one byte a turn (text[i] and string comparisons: cheaper than charCodeAt here)
       start = i;
