@@ -9,7 +9,9 @@
 //
 // Speed on Espruino, which interprets the source (every loop turn and property access costs):
 // - the bytes of a string are taken in runs found with indexOf (the closing quote, the next
-//   backslash), so a long string or key costs a few native calls; a key takes its ":" along;
+//   backslash), so a long string or key costs a few native calls; a key takes its ":" and the start
+//   of its value along, and the usual member ("key":"value" or "key":number, no escape) has its own
+//   small turn;
 // - a handler that returns true when an object or array opens skips it: the scanner then jumps from
 //   quote to bracket with indexOf and reports nothing inside (inside a skipped subtree only strings
 //   and the balance of brackets are checked);
