@@ -39,9 +39,10 @@ export const enum JsonKind {
 // first maxValue bytes plus "\x01", and each "/" inside a key as "\x01", so neither aliases a path
 // of short keys. Strings are decoded: escapes become the UTF-8 bytes of their character (a lone
 // surrogate becomes U+FFFD, as Node's UTF-8 encoder does). Returning true for an Object or Array
-// skips its contents (nothing inside is reported); any other return value is ignored. If the handler
-// throws, the exception reaches the caller of jsonScanFeed and this scanner must not be fed again.
-export type JsonValueHandler = (path: string, kind: JsonKind, value: string | number | boolean | null) => boolean | void;
+// skips its contents (nothing inside is reported); any other return value is ignored (so a handler
+// typed "=> void" fits). If the handler throws, the exception reaches the caller of jsonScanFeed and
+// this scanner must not be fed again.
+export type JsonValueHandler = (path: string, kind: JsonKind, value: string | number | boolean | null) => unknown;
 
 // Everything the scanner keeps between slices. Short keys: they survive minification and cost fewer
 // variables on Espruino.
