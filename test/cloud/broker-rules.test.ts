@@ -1,5 +1,5 @@
 import WebSocket from "ws";
-import { newCloud, connect, presign, recorder, closed, end, sleep, waitFor } from "./helpers";
+import { newCloud, connect, presign, recorder, closed, end, sleep, until } from "./helpers";
 import type { Cloud } from "../../sim/cloud";
 import type { MqttClient } from "mqtt";
 const mqttPacket = require("mqtt-packet");
@@ -139,7 +139,7 @@ describe("AWS broker rules", () => {
     await app.publishAsync("devices/sess/cmd", "while-away", { qos: 1 });
     const got: string[] = [];
     dev = await connect(c4, "sess", c4.admin, { mqtt: { clean: false }, onMessage: (_t, p) => got.push(p.toString()) });
-    await waitFor(() => got.length > 0, 3000, "the queued message");
+    await until(() => got.length > 0, "the queued message", 3000);
     expect(got).toEqual(["while-away"]);
     await end(dev);
     await sleep(1300); // session expires
