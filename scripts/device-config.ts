@@ -39,6 +39,9 @@ export function validateConfig(raw: any): { config?: DeviceConfig; errors: strin
     else if (k !== "tokenExp" && !(Number.isInteger(c[k]) && c[k] >= 0)) errors.push(`${k} must be a whole number`);
   }
   if (typeof c.thing === "string" && c.thing.length > 128) errors.push("thing is longer than 128 characters");
+  // the WiFi stack counts bytes of UTF-8 (what the device receives, see configFileText)
+  if (typeof c.ssid === "string" && Buffer.byteLength(c.ssid, "utf8") > 32) errors.push("ssid is longer than 32 bytes (in UTF-8)");
+  if (typeof c.pass === "string" && Buffer.byteLength(c.pass, "utf8") > 64) errors.push("pass is longer than 64 bytes (in UTF-8)");
   if (num("refresh") && (c.refresh < 1 || c.refresh > 86400)) errors.push("refresh must be 1..86400 seconds");
   if (num("port") && (c.port < 1 || c.port > 65535)) errors.push("port must be 1..65535");
   if (num("relayPort") && (c.relayPort < 1 || c.relayPort > 65535)) errors.push("relayPort must be 1..65535");
@@ -233,9 +236,26 @@ function explainError(msg: string): string {
   return f ? `${f.env}: ${msg} (${f.help})` : msg;
 }
 
-// The exact bytes of the Storage file iot.json.
+// The exact bytes of the Storage file iot.json: JSON in plain ASCII. Espruino strings are 8-bit and
+// the board's WiFi stack (and AWS) want UTF-8, so a value with characters beyond ASCII (a WiFi
+// password "pässwörd", an SSID with an emoji) is written as its UTF-8 bytes, each one a \u00XX
+// escape. Espruino's JSON parser turns every escape back into one byte, so the firmware reads the
+// exact UTF-8 bytes and passes them on unchanged; and an ASCII file passes intact through the
+// Espruino CLI and a TCP console, which corrupts bytes >= 0x80.
 export function configFileText(config: DeviceConfig): string {
-  return JSON.stringify(config);
+  return utf8Escaped(JSON.stringify(config));
+}
+
+// JSON text -> the same JSON in ASCII, every non-ASCII character as its UTF-8 bytes (\u00XX each).
+// (JSON.stringify already escapes lone surrogates, so the input has only whole characters.)
+export function utf8Escaped(json: string): string {
+  return json.replace(/[^\x00-\x7f]+/g, (chars) =>
+    Array.from(Buffer.from(chars, "utf8"), (byte) => "\\u00" + byte.toString(16).padStart(2, "0")).join(""));
+}
+
+// A value as the firmware sees it after reading iot.json: its UTF-8 bytes as an 8-bit string.
+export function deviceString(value: string): string {
+  return Buffer.from(value, "utf8").toString("latin1");
 }
 
 // A copy safe to print: secrets replaced by their length, the access key id shortened.
