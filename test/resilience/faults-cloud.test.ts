@@ -5,14 +5,13 @@ import { Cloud } from "../../sim/cloud";
 import { MqttProxy, Pkt, publishPacket } from "./mqtt-proxy";
 import {
   boot, cloudUp, CONNECTED, connections, converge, converged, count, crashes, delta, desired, deviceConfig, isPub,
-  ledLit, reported, settingsSurviveReboot, sharedCloudWithProxy, stopDevices, until,
+  ledLit, reported, settingsSurviveReboot, sharedCloudWithProxy, sleep, stopDevices, until,
 } from "./harness";
 
 jest.setTimeout(60000);
 let cloud: Cloud;
 let proxy: MqttProxy;
 sharedCloudWithProxy((c, p) => ((cloud = c), (proxy = p)));
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // the MQTT client's line for each scheduled reconnection attempt
 const RETRY = /^\[I\] mqtt: retry \d+ in \d+ ms$/;
 const RETRY_4 = /^\[I\] mqtt: retry 4 in \d+ ms$/;
@@ -270,7 +269,7 @@ describe("rejected job updates", () => {
     await cloud.jobs.createJob({ jobId: "jr-2", targets: [T], document: { operation: "blink", count: 1 } });
     await d.waitForLog("job jr-2 abandoned", 10000);
     const n = rejected;
-    await wait(1500);
+    await sleep(1500);
     expect(rejected).toBe(n); // stopped
     expect(n).toBeLessThanOrEqual(3);
     await converge(cloud, d, T, { on: true, refresh: 3 });
@@ -342,12 +341,12 @@ describe("Storage full", () => {
     // handler: a 20-blink job would have toggled the LED 40 times
     const started = count(d, "job full-1 blink starting");
     expect(started).toBe(1);
-    await wait(500);
+    await sleep(500);
     expect(ledChanges() - before).toBeLessThan(4);
     const n = count(d, CONNECTED);
     await d.reboot();
     await connections(d, n + 1);
-    await wait(500);
+    await sleep(500);
     expect(status()).toBe("FAILED");
     expect(count(d, "job full-1 blink starting")).toBe(started);
     expect(crashes(d)).toEqual([]);
