@@ -1,4 +1,4 @@
-// Entry point of the bundle: the device application (firmware/app/device.ts).
+// Entry point of the bundle: the device application (see firmware/app/device.ts and docs/architecture.md).
 import { AppOp, dev } from "./app/device";
 
 dev(AppOp.Boot);

@@ -8,9 +8,13 @@ type Event = [string, JsonKind, string | number | boolean | null];
 const utf8 = (s: string) => Buffer.from(s, "utf8").toString("latin1");
 
 // Scans `doc` (a binary string) in the given slices; checks the state's bounds after each slice.
-function scan(doc: string, at: number[] = [], max?: number): { events: Event[]; err: string } {
+// `skip` is asked for each object and array: true skips its contents.
+function scan(doc: string, at: number[] = [], max?: number, skip?: (path: string) => boolean): { events: Event[]; err: string } {
   const events: Event[] = [];
-  const st = jsonScanStart((p, k, v) => events.push([p, k, v]), max);
+  const st = jsonScanStart((p, k, v) => {
+    events.push([p, k, v]);
+    return !!skip && (k == JsonKind.Object || k == JsonKind.Array) && skip(p);
+  }, max);
   let err = "";
   for (const c of chunks(doc, at).concat([null as any])) {
     err = jsonScanFeed(st, c);
@@ -29,7 +33,7 @@ function expectBounded(st: JsonScanState) {
 }
 
 // What the scanner must report for a parsed value: the reference the properties compare against.
-function walk(v: unknown, max = 64, path = "", top = true, out: Event[] = []): Event[] {
+function walk(v: unknown, max = 64, skip = (_path: string) => false, path = "", top = true, out: Event[] = []): Event[] {
   if (v === null) out.push([path, JsonKind.Null, null]);
   else if (typeof v == "boolean") out.push([path, JsonKind.Boolean, v]);
   else if (typeof v == "number") out.push(JSON.stringify(v).length > 32 ? [path, JsonKind.TooLong, null] : [path, JsonKind.Number, v]);
@@ -38,13 +42,14 @@ function walk(v: unknown, max = 64, path = "", top = true, out: Event[] = []): E
     out.push(b.length > max ? [path, JsonKind.TooLong, null] : [path, JsonKind.String, b]);
   } else if (Array.isArray(v)) {
     out.push([path, JsonKind.Array, null]);
-    v.forEach((x, i) => walk(x, max, (top ? "" : path + "/") + i, false, out));
+    if (!skip(path)) v.forEach((x, i) => walk(x, max, skip, (top ? "" : path + "/") + i, false, out));
   } else {
     out.push([path, JsonKind.Object, null]);
-    for (const key of Object.keys(v as object)) {
+    if (!skip(path))
+      for (const key of Object.keys(v as object)) {
       const b = utf8(key);
       const k = b.length > max ? b.substr(0, max) + "\x01" : b.split("/").join("\x01");
-      walk((v as any)[key], max, (top ? "" : path + "/") + k, false, out);
+      walk((v as any)[key], max, skip, (top ? "" : path + "/") + k, false, out);
     }
   }
   return out;
@@ -164,13 +169,14 @@ describe("vectors", () => {
     ["[1}", 'bad JSON at byte 2: unexpected "}"'],
     ["]", 'bad JSON at byte 0: unexpected "]"'],
     ["{} {}", 'bad JSON at byte 3: unexpected "{"'],
-    ["01", "bad JSON at byte 1: bad number"],
+    ["01", "bad JSON at byte 2: bad number"],
     ["-", "bad JSON at byte 1: bad number"],
     ["1.", "bad JSON at byte 2: bad number"],
-    [".5", "bad JSON at byte 0: bad number"],
-    ["+1", "bad JSON at byte 0: bad number"],
+    [".5", 'bad JSON at byte 0: unexpected "."'],
+    ["+1", 'bad JSON at byte 0: unexpected "+"'],
     ["1e", "bad JSON at byte 2: bad number"],
-    ["1.5.2", "bad JSON at byte 3: bad number"],
+    ["1.5.2", "bad JSON at byte 5: bad number"],
+    ["[1e+]", "bad JSON at byte 4: bad number"],
     ["[tru]", 'bad JSON at byte 4: unknown word "tru"'],
     ["nulls", 'bad JSON at byte 5: unknown word "nulls"'],
     ["[falsey]", "bad JSON at byte 6: unknown word"],
@@ -192,6 +198,17 @@ describe("vectors", () => {
     expect(e).toBe('bad JSON at byte 3: unexpected ","');
     expect(jsonScanFeed(st, "2]")).toBe(e);
     expect(jsonScanFeed(st, null)).toBe(e);
+  });
+
+  test("a handler that returns true skips an object or array: nothing inside is reported", () => {
+    const doc = '{"state":{"desired":{"on":true}},"metadata":{"desired":{"on":{"timestamp":1}},"s":"a}]\\"{[","t":[[{}],"]"]},"version":3}';
+    const skip = (p: string) => p == "metadata";
+    const want = walk(JSON.parse(doc), 64, skip);
+    expect(want.map((e) => e[0])).toEqual(["", "state", "state/desired", "state/desired/on", "metadata", "version"]);
+    for (let cut = 0; cut <= doc.length; cut++) expect(scan(doc, [cut], 64, skip)).toEqual({ events: want, err: "" });
+    expect(scan('[{"a":[1,2]}]', [], 64, (p) => p == "").events).toEqual([["", JsonKind.Array, null]]);
+    expect(scan('{"a":{"b":"}', [], 64, (p) => p == "a").err).toBe("JSON ends early");
+    expect(scan('{"a":{"b":"\\', [], 64, (p) => p == "a").err).toBe("JSON ends early");
   });
 
   test("byte positions count across slices", () => {
@@ -219,6 +236,22 @@ describe("properties", () => {
         expect(r.err).toBe("");
         expect(r.events).toEqual(walk(JSON.parse(text(v, how)), max));
       }),
+      fuzz(400),
+    );
+  });
+
+  test("skipped subtrees, split anywhere: the reference walk without them", () => {
+    fc.assert(
+      fc.property(
+        value.chain((v) => {
+          const doc = utf8(text(v, 0));
+          return fc.tuple(fc.constant(v), fc.constant(doc), splits(doc.length), fc.integer({ min: 2, max: 5 }));
+        }),
+        ([v, doc, at, mod]) => {
+          const skip = (p: string) => p.length % mod == 1;
+          expect(scan(doc, at, 64, skip)).toEqual({ events: walk(JSON.parse(text(v, 0)), 64, skip), err: "" });
+        },
+      ),
       fuzz(400),
     );
   });
