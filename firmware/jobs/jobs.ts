@@ -124,8 +124,9 @@ export function jobsValue(path: string, kind: JsonKind, value: string | number |
     if (kind == JsonKind.Object) msg.execution = {} as JobExecution;
   } else if (path == "code") msg.code = value as string;
   else if (path == "executionState/versionNumber") msg.executionState = { versionNumber: value as number };
-  else if (!ex) return true;
-  else if (path == "execution/jobId") ex.jobId = value as string;
+  else if (!ex) {
+    // (nothing else outside an execution)
+  } else if (path == "execution/jobId") ex.jobId = value as string;
   else if (path == "execution/executionNumber") ex.executionNumber = value as number;
   else if (path == "execution/versionNumber") ex.versionNumber = value as number;
   else if (path == "execution/jobDocument") {
@@ -136,7 +137,7 @@ export function jobsValue(path: string, kind: JsonKind, value: string | number |
     if (key == "operation" || Object.keys(doc).length < Jobs.MaxParameters) doc[key] = kind < JsonKind.Object ? value : {};
     else unread++;
   }
-  return !(path == "execution" || path == "execution/jobDocument" || path == "executionState");
+  return !(!path || path == "execution" || path == "execution/jobDocument" || path == "executionState");
 }
 
 export function jobsDo(op: JobsOp.Init, hook: Hook, record: JobRecord | null): void;

@@ -148,8 +148,8 @@ export function shadowValue(path: string, kind: JsonKind, value: string | number
     const i = Reported.Keys.split(",").indexOf(path.substr(15)); // (-1 for a deeper path)
     if (i >= 0) get[i] = JSON.stringify(scalar);
   } else if (path == (get ? "metadata/desired/reboot/timestamp" : "metadata/reboot/timestamp")) news.a = value;
-  // the containers that hold something read above
-  return !((at && path == "state") || (get && (path == "state/reported" || path == "state/delta" || path == "metadata" || path == "metadata/desired" || path == "metadata/desired/reboot")) || (at == "state/" && (path == "metadata" || path == "metadata/reboot")));
+  // the containers that hold something read above (the root, "", is one)
+  return !(!path || (at && path == "state") || (get && (path == "state/reported" || path == "state/delta" || path == "metadata" || path == "metadata/desired" || path == "metadata/desired/reboot")) || (at == "state/" && (path == "metadata" || path == "metadata/reboot")));
 }
 
 export function shadowDo(op: ShadowOp.Init, hook: Hook, tokenPrefix: string): void;
