@@ -41,25 +41,28 @@ export interface MqttClientOptions extends MqttOptions, WsOptions {
 //   (undefined, session)         the timer fired: session.onData();
 //   (event, arg, session)        an event: lines for the serial console, then o.onEvent.
 // One timer at most; never call clearTimeout() without an id (Espruino clears them all).
-export function createMqttClient(o: MqttClientOptions): MqttSession;
-export function createMqttClient(a: any, b?: any, c?: any): any {
-  if (c) {
-    if (a == MqttEvent.Log) console.log("[I] " + b);
-    else if (a == MqttEvent.Error || a == MqttEvent.Offline) console.log("[W] mqtt: " + (a == MqttEvent.Error ? b.text : "offline: " + b));
+export function createMqttClient(options: MqttClientOptions): MqttSession;
+export function createMqttClient(first: any, second?: any, session?: any): any {
+  if (session) {
+    // an event: first = the MqttEvent, second = its argument
+    if (first == MqttEvent.Log) console.log("[I] " + second);
+    else if (first == MqttEvent.Error || first == MqttEvent.Offline) console.log("[W] mqtt: " + (first == MqttEvent.Error ? second.text : "offline: " + second));
     try {
-      const f = c.onEvent; // a plain call: a method call would hold 2 more locks on the session
-      if (f) f(a, b);
+      const onEvent = session.onEvent; // a plain call: a method call would hold 2 more locks on the session
+      if (onEvent) onEvent(first, second);
     } catch (e) {
-      console.log("[E] mqtt: event " + a + " handler threw: " + e);
+      console.log("[E] mqtt: event " + first + " handler threw: " + e);
     }
     return;
   }
-  if (a === undefined) {
-    b.tid = undefined;
-    return b.onData();
+  if (first === undefined) {
+    // the timer fired: second = the session
+    second.tid = undefined;
+    return second.onData();
   }
-  if (!a.e) return mqttSession.call(a, createMqttClient);
-  if (b === undefined) return new WsLink(a, a);
-  if (a.tid !== undefined) clearTimeout(a.tid);
-  a.tid = setTimeout(createMqttClient as any, b, undefined, a);
+  if (!first.e) return mqttSession.call(first, createMqttClient); // the options: start
+  if (second === undefined) return new WsLink(first, first); // a link for the session's next attempt
+  // (session, ms): (re)arm the session's timer
+  if (first.tid !== undefined) clearTimeout(first.tid);
+  first.tid = setTimeout(createMqttClient as any, second, undefined, first);
 }

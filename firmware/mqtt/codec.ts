@@ -87,135 +87,135 @@ export interface MqttFeedState {
 export function mqtt(d: MqttFeedState, chunk: string): string;
 export function mqtt(t: number | string, isFilter?: any): string;
 export function mqtt(t: number, id: number, a: any, b?: any): string;
-export function mqtt(t: any, y?: any, a?: any, b?: any): any {
-  if (typeof t == "object") {
+export function mqtt(first: any, second?: any, third?: any, payload?: any): any {
+  if (typeof first == "object") {
     // decoder
-    const d: MqttFeedState = t;
-    const c: string = y;
+    const d: MqttFeedState = first;
+    const chunk: string = second;
     for (let i = 0; ; ) {
       if (d.h && !d.left) {
         // one whole packet
-        const h = d.h;
-        const t = h >> 4;
-        let b = d.body!;
-        const n = b.length;
-        const q = (h >> 1) & 3;
-        const id = (b.charCodeAt(0) << 8) | b.charCodeAt(1); // PUBLISH: the topic length
-        const at = 2 + id + (q ? 2 : 0);
-        let p: MqttPacket = { type: t };
-        let ok = n == (t < PINGREQ ? 2 : 0);
+        const header = d.h;
+        const type = header >> 4;
+        let body = d.body!;
+        const n = body.length;
+        const qos = (header >> 1) & 3;
+        const word = (body.charCodeAt(0) << 8) | body.charCodeAt(1); // the packet id; PUBLISH: the topic length
+        const payloadAt = 2 + word + (qos ? 2 : 0); // PUBLISH
+        let p: MqttPacket = { type: type };
+        let ok = n == (type < PINGREQ ? 2 : 0);
         d.h = 0;
         d.body = ""; // not kept between packets
-        if (t == PUBLISH) {
-          p.topic = b.substr(2, id);
-          p.qos = q;
-          p.retain = h & 1;
-          p.payload = b.substr(at);
-          if (q) p.id = (b.charCodeAt(at - 2) << 8) | b.charCodeAt(at - 1);
-          ok = n > 1 && at <= n && id > 0 && (!q || p.id! > 0);
-        } else if (t == CONNACK) {
-          p.sp = b.charCodeAt(0) == 1;
-          p.rc = b.charCodeAt(1);
-          ok = ok && b.charCodeAt(0) < 2;
-        } else if (t == SUBACK) {
-          p.codes = b.substr(2);
+        if (type == PUBLISH) {
+          p.topic = body.substr(2, word);
+          p.qos = qos;
+          p.retain = header & 1;
+          p.payload = body.substr(payloadAt);
+          if (qos) p.id = (body.charCodeAt(payloadAt - 2) << 8) | body.charCodeAt(payloadAt - 1);
+          ok = n > 1 && payloadAt <= n && word > 0 && (!qos || p.id! > 0);
+        } else if (type == CONNACK) {
+          p.sp = body.charCodeAt(0) == 1;
+          p.rc = body.charCodeAt(1);
+          ok = ok && body.charCodeAt(0) < 2;
+        } else if (type == SUBACK) {
+          p.codes = body.substr(2);
           ok = n > 2;
-          for (let k = 2; k < n; k++) if (b.charCodeAt(k) > 2 && b.charCodeAt(k) != 128) ok = false;
-        } else if (t == CONNECT || t == SUBSCRIBE || t == UNSUBSCRIBE) {
-          p.body = b;
+          for (let k = 2; k < n; k++) if (body.charCodeAt(k) > 2 && body.charCodeAt(k) != 128) ok = false;
+        } else if (type == CONNECT || type == SUBSCRIBE || type == UNSUBSCRIBE) {
+          p.body = body;
           ok = true;
         }
-        if (n > 1 && t > PUBLISH) p.id = id;
-        if (d.len! > d.maxPacket) p = { type: SKIPPED, ptype: t, size: d.len, topic: p.topic, qos: p.qos, id: t == PUBLISH && at <= n ? p.id : 0 };
-        else if (!ok) return "bad " + mqtt(t) + " (" + n + " bytes)";
-        b = ""; // the body goes before the handler runs (the payload is a copy): a lower peak
+        if (n > 1 && type > PUBLISH) p.id = word;
+        if (d.len! > d.maxPacket) p = { type: SKIPPED, ptype: type, size: d.len, topic: p.topic, qos: p.qos, id: type == PUBLISH && payloadAt <= n ? p.id : 0 };
+        else if (!ok) return "bad " + mqtt(type) + " (" + n + " bytes)";
+        body = ""; // the body goes before the handler runs (the payload is a copy): a lower peak
         d.onData(d.t, p);
         continue;
       }
-      if (i >= c.length) return "";
-      const x = c.charCodeAt(i);
+      if (i >= chunk.length) return "";
+      const byte = chunk.charCodeAt(i);
       if (!d.h) {
         // first byte: type and flags
-        const t = x >> 4;
+        const type = byte >> 4;
         i++;
-        if (!t || t == 15 || (t == PUBLISH ? x & 4 : (x & 15) != (t == PUBREL || t == SUBSCRIBE || t == UNSUBSCRIBE ? 2 : 0))) return "bad packet header " + x;
-        d.h = x;
+        if (!type || type == 15 || (type == PUBLISH ? byte & 4 : (byte & 15) != (type == PUBREL || type == SUBSCRIBE || type == UNSUBSCRIBE ? 2 : 0))) return "bad packet header " + byte;
+        d.h = byte;
         d.len = 0;
         d.left = -1;
       } else if (d.left! < 0) {
         // remaining length: 1 to 4 bytes, 7 bits each; left = -1 - the bytes read so far
         i++;
-        d.len! += (x & 127) << (-7 - 7 * d.left!);
-        if (x & 128) {
+        d.len! += (byte & 127) << (-7 - 7 * d.left!);
+        if (byte & 128) {
           if (--d.left! < -4) return "bad remaining length";
         } else {
-          const k = 1 - d.left!; // 1 + the length bytes
+          const headerLength = 1 - d.left!; // 1 + the length bytes
           d.left = d.len;
-          d.len! += k;
+          d.len! += headerLength;
           d.body = "";
         }
       } else {
         // body: kept whole, or only its first bytes when the packet is over the limit
-        const take = Math.min(c.length - i, d.left!);
-        const k = d.len! > d.maxPacket ? Math.min(d.maxPacket, 260) - d.body!.length : take;
-        if (k > 0) d.body += c.substr(i, Math.min(k, take));
+        const take = Math.min(chunk.length - i, d.left!);
+        const keep = d.len! > d.maxPacket ? Math.min(d.maxPacket, 260) - d.body!.length : take;
+        if (keep > 0) d.body += chunk.substr(i, Math.min(keep, take));
         i += take;
         d.left! -= take;
       }
     }
   }
-  if (typeof t == "string") {
-    // a topic name (y falsy) or a topic filter
-    const l = t.split("/");
-    let bad = !t || t.length > 65535 || t.indexOf("\x00") >= 0;
-    for (let i = 0; i < l.length; i++) {
-      const x = l[i];
+  if (typeof first == "string") {
+    // a topic name (second falsy) or a topic filter
+    const levels = first.split("/");
+    let bad = !first || first.length > 65535 || first.indexOf("\x00") >= 0;
+    for (let i = 0; i < levels.length; i++) {
+      const level = levels[i];
       // indexOf sum > -2: the level holds a '+' or a '#'
-      if (x.indexOf("+") + x.indexOf("#") > -2 && (!y || (x != "+" && (x != "#" || i < l.length - 1)))) bad = true;
+      if (level.indexOf("+") + level.indexOf("#") > -2 && (!second || (level != "+" && (level != "#" || i < levels.length - 1)))) bad = true;
     }
-    return bad ? "bad topic " + (y ? "filter " : "") + '"' + t + '"' : "";
+    return bad ? "bad topic " + (second ? "filter " : "") + '"' + first + '"' : "";
   }
-  if (y === undefined) return "reserved,CONNECT,CONNACK,PUBLISH,PUBACK,PUBREC,PUBREL,PUBCOMP,SUBSCRIBE,SUBACK,UNSUBSCRIBE,UNSUBACK,PINGREQ,PINGRESP,DISCONNECT,reserved".split(",")[t & 15];
-  if (t == CONNACK) return "accepted,bad protocol version,client id rejected,server unavailable,bad user name or password,not authorized".split(",")[y] || "code " + y;
-  // encoder
+  if (second === undefined) return "reserved,CONNECT,CONNACK,PUBLISH,PUBACK,PUBREC,PUBREL,PUBCOMP,SUBSCRIBE,SUBACK,UNSUBSCRIBE,UNSUBACK,PINGREQ,PINGRESP,DISCONNECT,reserved".split(",")[first & 15];
+  if (first == CONNACK) return "accepted,bad protocol version,client id rejected,server unavailable,bad user name or password,not authorized".split(",")[second] || "code " + second;
+  // encoder: first = the type (or a PUBLISH's first byte), second = the packet id (CONNECT: the keep-alive)
   const C = String.fromCharCode;
-  const h = t > 15 ? t : (t << 4) | (t == PUBREL || t == SUBSCRIBE || t == UNSUBSCRIBE ? 2 : 0);
-  let L: string[] = a || [];
-  let s = "";
-  t = h >> 4;
-  if (t == CONNECT) {
-    let x = a.clean === false ? 0 : 2;
-    L = [a.clientId];
-    if (a.username != null) {
-      x |= 128;
-      L.push(a.username);
-      if (a.password != null) {
-        x |= 64;
-        L.push(a.password);
+  const header = first > 15 ? first : (first << 4) | (first == PUBREL || first == SUBSCRIBE || first == UNSUBSCRIBE ? 2 : 0);
+  const type = header >> 4;
+  let strings: string[] = third || [];
+  let body = "";
+  if (type == CONNECT) {
+    let flags = third.clean === false ? 0 : 2;
+    strings = [third.clientId];
+    if (third.username != null) {
+      flags |= 128;
+      strings.push(third.username);
+      if (third.password != null) {
+        flags |= 64;
+        strings.push(third.password);
       }
     }
-    s = "\x00\x04MQTT\x04" + C(x);
+    body = "\x00\x04MQTT\x04" + C(flags);
   }
-  if (t == PUBLISH) {
-    s = C(a.length >> 8, a.length & 255) + a;
-    L = [];
+  if (type == PUBLISH) {
+    body = C(third.length >> 8, third.length & 255) + third;
+    strings = [];
   }
-  if (t == PUBLISH ? h & 6 : t < PINGREQ) s += C(y >> 8, y & 255); // packet id, CONNECT: keep-alive
-  for (let i = 0; i < L.length; i++) {
-    let x = L[i];
-    let q = "";
-    if (t == SUBSCRIBE) {
-      q = C(x.charCodeAt(0) & 3);
+  if (type == PUBLISH ? header & 6 : type < PINGREQ) body += C(second >> 8, second & 255); // packet id, CONNECT: keep-alive
+  for (let i = 0; i < strings.length; i++) {
+    let x = strings[i];
+    let qos = "";
+    if (type == SUBSCRIBE) {
+      qos = C(x.charCodeAt(0) & 3);
       x = x.substr(1);
     }
-    s += C(x.length >> 8, x.length & 255) + x + q;
+    body += C(x.length >> 8, x.length & 255) + x + qos;
   }
-  if (t == PUBLISH) s += b;
-  let n = s.length;
-  let r = C(h);
+  if (type == PUBLISH) body += payload;
+  let n = body.length;
+  let packet = C(header);
   do {
-    r += C((n > 127 ? 128 : 0) | (n & 127));
+    packet += C((n > 127 ? 128 : 0) | (n & 127));
     n = n >> 7;
   } while (n > 0);
-  return r + s;
+  return packet + body;
 }

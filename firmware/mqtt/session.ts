@@ -34,8 +34,8 @@
 // parameter; their aliases ~2), the decoder's state on it, subscriptions in one string, queued
 // messages as encoded packets, no clock, no closures.
 
-import { MqttErrorCode, MqttEvent } from "./events";
-import { CONNACK, MqttFeedState, MqttPacket, PUBACK, PUBLISH, SKIPPED, SUBACK, SUBSCRIBE, UNSUBACK, PINGRESP, mqtt as mqttEnc, mqtt as mqttFeed, mqtt as mqttSay } from "./codec";
+import { MqttError, MqttErrorCode, MqttEvent } from "./events";
+import { CONNACK, CONNECT, MqttFeedState, MqttPacket, PUBACK, PUBLISH, SKIPPED, SUBACK, SUBSCRIBE, UNSUBACK, PINGRESP, mqtt as mqttEncode, mqtt as mqttFeed, mqtt as mqttWords } from "./codec";
 
 export interface MqttTransport {
   open(): void;
@@ -69,34 +69,54 @@ export interface MqttOptions {
 
 // Session states: a const enum, inlined as numbers by the build (module-level constants would each
 // hold variables on the device); the named exports are for tests.
-const enum S {
-  WAIT = 0, // not connected: the timer starts the next attempt
-  OPENING = 1, // transport opening (WebSocket upgrade)
-  CONNECTING = 2, // CONNECT sent
-  SUBSCRIBING = 3, // CONNACK received, subscriptions restored, their SUBACK awaited
-  CONNECTED = 4,
+const enum SessionState {
+  Wait = 0, // not connected: the timer starts the next attempt
+  Opening = 1, // transport opening (WebSocket upgrade)
+  Connecting = 2, // CONNECT sent
+  Subscribing = 3, // CONNACK received, subscriptions restored, their SUBACK awaited
+  Connected = 4,
 }
-export const WAIT = S.WAIT;
-export const OPENING = S.OPENING;
-export const CONNECTING = S.CONNECTING;
-export const SUBSCRIBING = S.SUBSCRIBING;
-export const CONNECTED = S.CONNECTED;
+export const WAIT = SessionState.Wait;
+export const OPENING = SessionState.Opening;
+export const CONNECTING = SessionState.Connecting;
+export const SUBSCRIBING = SessionState.Subscribing;
+export const CONNECTED = SessionState.Connected;
+
+// Bits of session.a: what happened since the last keep-alive tick.
+const enum Activity {
+  Sent = 1,
+  Received = 2,
+  PingOutstanding = 4,
+  SessionPresent = 8, // from CONNACK until Connected (no tick comes before)
+}
+
+// Fixed bytes the session sends (a const enum: inlined, no variables on the device).
+const enum Bytes {
+  Pingreq = "\xc0\x00",
+  Disconnect = "\xe0\x00",
+  DupQos1Publish = "\x3a", // the first byte of a QoS 1 PUBLISH sent again
+}
 
 export interface MqttSession extends Omit<MqttOptions, "maxPacket" | "keepAlive">, MqttFeedState {
   keepAlive: number; // clamped, seconds
   maxPacket: number;
-  // API (all one function, onDown; onDown(null) lists the subscriptions: ["", QoS digit + filter...])
+  // API (all one function, onDown)
   publish(topic: string, payload: string, qos: number): void; // payload: binary string; QoS 0 or 1
   subscribe(filter: string, qos: number): void; // remembered, restored on every reconnect
   connected(): boolean;
   reconnect(reason: string): void; // DISCONNECT, close, a new attempt after the backoff (re-signed)
-  // transport events (onUp and onData are one function, onData)
-  onUp(t: MqttTransport): void;
-  onData(t?: any, d?: any): void;
-  onDown(t: any, reason?: string, err?: any): any;
+  // transport events, the timer and sending (one function, onData)
+  onUp(transport: MqttTransport): void;
+  onData(): void; // the timer fired
+  onData(transport: MqttTransport, bytes: string): void; // bytes arrived
+  onData(transport: MqttTransport, packet: MqttPacket): void; // the decoder hands over a packet
+  onData(session: MqttSession, bytes: string): void; // the session sends
+  onDown(transport: MqttTransport, reason: string, error?: MqttError): void; // the transport ended (no error: Transport)
+  onDown(session: MqttSession, reason: string, code: MqttErrorCode): void; // the session drops it
+  onDown(none: null): string[]; // the subscriptions: ["", QoS digit + filter, ...]
   // state (short names: they live as long as the session)
   e: MqttEnv;
-  st: number;
+  st: SessionState;
   t: MqttTransport | null;
   out: string[]; // queued publishes and QoS 1 in flight: sends, id (2 bytes), then the packet
   subs: string; // front-coded: for each subscription "\0", 1 + the number of leading chars it shares
@@ -104,201 +124,209 @@ export interface MqttSession extends Omit<MqttOptions, "maxPacket" | "keepAlive"
   nid: number; // last packet id (1..32767; SUBSCRIBE uses 0x8000 | the index of its first filter)
   tr: number; // attempts since the last stable connection
   dr: number; // messages dropped (queue full)
-  a: number; // activity since the last tick: 1 sent, 2 received, 4 PINGREQ outstanding; 8 session
-  // present (from CONNACK until Connected, before any tick)
+  a: number; // Activity bits
 }
 
 // The session's constructor and its onData/onUp, one function:
 //   mqttSession.call(options, env): makes the options object the session (the keep-alive clamped,
 //     maxPacket defaulted) and starts it; returns it;
-//   onData(): the timer fired; onUp(t): the transport is up; onData(t, bytes): bytes arrived;
-//   onData(t, packet): the decoder hands over a packet; onData(session, bytes): the session sends.
-export function mqttSession(this: any, l?: any, d?: any): any {
-  const s: MqttSession = this;
-  const E = s.e; // called as a plain function: each method call with this = s holds 2 locks on s
-  // while it runs, and Espruino pins an object at 15 locks for good
-  const ka = s.keepAlive * 500; // a tick: half the keep-alive, ms
-  if (typeof l == "function") {
-    s.keepAlive = Math.round(Math.min(Math.max(s.keepAlive || 60, s.kaMin || 30), 1200));
-    s.maxPacket = s.maxPacket || 4096;
-    s.e = l;
-    s.st = s.nid = s.tr = s.dr = s.a = s.h = 0;
-    s.t = null;
-    s.out = [];
-    s.subs = "";
-    s.onUp = s.onData = mqttSession;
-    s.onDown = s.publish = s.subscribe = s.connected = s.reconnect = onDown;
-    s.onData();
-    return s;
+//   the rest: see onUp/onData in MqttSession.
+export function mqttSession(this: any, source?: any, data?: any): any {
+  const session: MqttSession = this;
+  const env = session.e; // called as a plain function: each method call with this = session holds 2
+  // locks on it while it runs, and Espruino pins an object at 15 locks for good
+  const tickMs = session.keepAlive * 500; // a tick: half the keep-alive
+  if (typeof source == "function") {
+    session.keepAlive = Math.round(Math.min(Math.max(session.keepAlive || 60, session.kaMin || 30), 1200));
+    session.maxPacket = session.maxPacket || 4096;
+    session.e = source;
+    session.st = session.nid = session.tr = session.dr = session.a = session.h = 0;
+    session.t = null;
+    session.out = [];
+    session.subs = "";
+    session.onUp = session.onData = mqttSession;
+    session.onDown = session.publish = session.subscribe = session.connected = session.reconnect = onDown;
+    session.onData();
+    return session;
   }
-  if (l === s) {
-    if (s.t) {
-      s.a |= 1;
-      s.t.write(d);
+  if (source === session) {
+    // sending
+    if (session.t) {
+      session.a |= Activity.Sent;
+      session.t.write(data);
     }
     return;
   }
-  if (l === undefined) {
-    const st = s.st;
-    if (st == S.WAIT) {
+  if (source === undefined) {
+    // the timer fired
+    const state = session.st;
+    if (state == SessionState.Wait) {
       // a new attempt: every one gets a fresh transport (and a freshly signed URL)
-      s.st = S.OPENING;
-      s.t = E(s);
-      E(s, 30000);
-      s.t!.open();
-    } else if (st < S.CONNECTED) s.onDown(s, st < S.CONNECTING ? "timed out opening the connection" : "no " + (st < S.SUBSCRIBING ? "CONNACK" : "SUBACK") + " in time", MqttErrorCode.Timeout);
-    else if ((s.a & 6) == 4) s.onDown(s, "no PINGRESP in time: the link is dead", MqttErrorCode.Timeout);
+      session.st = SessionState.Opening;
+      session.t = env(session);
+      env(session, 30000);
+      session.t!.open();
+    } else if (state < SessionState.Connected)
+      session.onDown(session, state < SessionState.Connecting ? "timed out opening the connection" : "no " + (state < SessionState.Subscribing ? "CONNACK" : "SUBACK") + " in time", MqttErrorCode.Timeout);
+    else if ((session.a & (Activity.Received | Activity.PingOutstanding)) == Activity.PingOutstanding) session.onDown(session, "no PINGRESP in time: the link is dead", MqttErrorCode.Timeout);
     else {
-      s.tr = 0; // stable
-      if ((s.a & 3) < 3) {
-        s.a = 4;
-        E(s, Math.min(s.pingTimeout || 10000, ka));
-        s.onData(s, "\xc0\x00"); // PINGREQ
+      session.tr = 0; // stable
+      if ((session.a & (Activity.Sent | Activity.Received)) != (Activity.Sent | Activity.Received)) {
+        session.a = Activity.PingOutstanding;
+        env(session, Math.min(session.pingTimeout || 10000, tickMs));
+        session.onData(session, Bytes.Pingreq);
       } else {
-        s.a = 0;
-        E(s, ka);
+        session.a = 0;
+        env(session, tickMs);
       }
     }
     return;
   }
-  if (!l || l !== s.t) return; // an old transport (or packets still decoded after a drop)
-  if (d === undefined) {
+  if (!source || source !== session.t) return; // an old transport (or packets still decoded after a drop)
+  const link: MqttTransport = source;
+  if (data === undefined) {
     // up: send CONNECT (the session object carries clientId, clean, username, password)
-    if (s.st != S.OPENING) return;
-    s.st = S.CONNECTING;
-    s.h = 0;
-    s.onData(s, mqttEnc(1 /* CONNECT */, s.keepAlive, s));
+    if (session.st != SessionState.Opening) return;
+    session.st = SessionState.Connecting;
+    session.h = 0;
+    session.onData(session, mqttEncode(CONNECT, session.keepAlive, session));
     return;
   }
-  if (s.st < S.CONNECTING) return;
-  if (typeof d == "string") {
-    s.a |= 2;
-    const e = mqttFeed(s, d);
-    if (e && s.t == l) s.onDown(s, "protocol error: " + e, MqttErrorCode.Protocol);
+  if (session.st < SessionState.Connecting) return;
+  if (typeof data == "string") {
+    session.a |= Activity.Received;
+    const problem = mqttFeed(session, data);
+    if (problem && session.t == link) session.onDown(session, "protocol error: " + problem, MqttErrorCode.Protocol);
     return;
   }
-  const p: MqttPacket = d;
-  const t = p.type;
-  if (t == CONNACK ? s.st != S.CONNECTING : s.st == S.CONNECTING) return s.onDown(s, "unexpected " + mqttSay(t), MqttErrorCode.Protocol);
-  if (t == CONNACK) {
-    if (p.rc) return s.onDown(s, "the broker refused the connection: " + mqttSay(CONNACK, p.rc), MqttErrorCode.BrokerRefused);
-    s.st = S.SUBSCRIBING;
-    s.a = p.sp ? 8 : 0; // session present, kept until Connected (no tick comes before)
-    E(s, ka);
+  const packet: MqttPacket = data;
+  const type = packet.type;
+  if (type == CONNACK ? session.st != SessionState.Connecting : session.st == SessionState.Connecting) return session.onDown(session, "unexpected " + mqttWords(type), MqttErrorCode.Protocol);
+  if (type == CONNACK) {
+    if (packet.rc) return session.onDown(session, "the broker refused the connection: " + mqttWords(CONNACK, packet.rc), MqttErrorCode.BrokerRefused);
+    session.st = SessionState.Subscribing;
+    session.a = packet.sp ? Activity.SessionPresent : 0;
+    env(session, tickMs);
     // restore the subscriptions (8 filters per SUBSCRIBE), then the queue
-    const L = s.onDown(null);
-    for (let i = 1; i < L.length; i += 8) s.onData(s, mqttEnc(SUBSCRIBE, 0x8000 | i, L.slice(i, i + 8)));
-    const out = s.out;
-    s.out = [];
-    for (let i = 0; i < out.length; i++) {
-      const m = out[i];
-      const n = m.charCodeAt(0);
-      if (n > 4) E(MqttEvent.Error, { code: MqttErrorCode.GaveUp, text: "gave up a QoS 1 message after 5 sends" }, s);
+    const filters = session.onDown(null);
+    for (let i = 1; i < filters.length; i += 8) session.onData(session, mqttEncode(SUBSCRIBE, 0x8000 | i, filters.slice(i, i + 8)));
+    const queued = session.out;
+    session.out = [];
+    for (let i = 0; i < queued.length; i++) {
+      const entry = queued[i];
+      const sends = entry.charCodeAt(0);
+      if (sends > 4) env(MqttEvent.Error, { code: MqttErrorCode.GaveUp, text: "gave up a QoS 1 message after 5 sends" }, session);
       else {
-        s.onData(s, m.substr(3));
-        if (m.charCodeAt(3) & 2) s.out.push(String.fromCharCode(n + 1) + m.substr(1, 2) + "\x3a" + m.substr(4)); // DUP when sent again
+        session.onData(session, entry.substr(3));
+        if (entry.charCodeAt(3) & 2) session.out.push(String.fromCharCode(sends + 1) + entry.substr(1, 2) + Bytes.DupQos1Publish + entry.substr(4));
       }
     }
-    if (L.length < 2 && s.t == l) {
-      s.st = S.CONNECTED;
-      E(MqttEvent.Connected, s.a > 7, s);
+    if (filters.length < 2 && session.t == link) {
+      session.st = SessionState.Connected;
+      env(MqttEvent.Connected, session.a >= Activity.SessionPresent, session);
     }
-  } else if (t == PUBLISH) {
-    E(MqttEvent.Message, p, s);
-    if (p.qos) s.onData(s, mqttEnc(PUBACK, p.id!));
-  } else if (t == PUBACK) {
-    for (let i = 0; i < s.out.length; i++) if (((s.out[i].charCodeAt(1) << 8) | s.out[i].charCodeAt(2)) == p.id) s.out.splice(i--, 1);
-  } else if (t == SUBACK) {
-    const L = s.onDown(null);
-    const c = p.codes!;
-    const k = p.id! & 0x7fff;
-    for (let j = 0; j < c.length; j++) if (c.charCodeAt(j) > 2 && L[k + j]) E(MqttEvent.Error, { code: MqttErrorCode.SubscriptionRefused, text: "subscription refused: " + L[k + j].substr(1), topic: L[k + j].substr(1) }, s);
-    if (s.st == S.SUBSCRIBING && k + c.length >= L.length) {
-      s.st = S.CONNECTED;
-      E(MqttEvent.Connected, s.a > 7, s);
+  } else if (type == PUBLISH) {
+    env(MqttEvent.Message, packet, session);
+    if (packet.qos) session.onData(session, mqttEncode(PUBACK, packet.id!));
+  } else if (type == PUBACK) {
+    const out = session.out;
+    for (let i = 0; i < out.length; i++) if (((out[i].charCodeAt(1) << 8) | out[i].charCodeAt(2)) == packet.id) out.splice(i--, 1);
+  } else if (type == SUBACK) {
+    const filters = session.onDown(null);
+    const codes = packet.codes!;
+    const first = packet.id! & 0x7fff; // the index of the first filter of that SUBSCRIBE
+    for (let j = 0; j < codes.length; j++) {
+      const filter = filters[first + j];
+      if (codes.charCodeAt(j) > 2 && filter) env(MqttEvent.Error, { code: MqttErrorCode.SubscriptionRefused, text: "subscription refused: " + filter.substr(1), topic: filter.substr(1) }, session);
     }
-  } else if (t == SKIPPED) {
-    E(MqttEvent.Error, { code: MqttErrorCode.Skipped, text: "skipped a " + p.size + "-byte " + mqttSay(p.ptype!) + (p.topic ? " on " + p.topic : "") + " (limit " + s.maxPacket + ")", topic: p.topic, size: p.size }, s);
-    if (p.id) s.onData(s, mqttEnc(PUBACK, p.id));
-  } else if (t != PINGRESP && t != UNSUBACK) s.onDown(s, "unexpected " + mqttSay(t), MqttErrorCode.Protocol);
+    if (session.st == SessionState.Subscribing && first + codes.length >= filters.length) {
+      session.st = SessionState.Connected;
+      env(MqttEvent.Connected, session.a >= Activity.SessionPresent, session);
+    }
+  } else if (type == SKIPPED) {
+    env(MqttEvent.Error, { code: MqttErrorCode.Skipped, text: "skipped a " + packet.size + "-byte " + mqttWords(packet.ptype!) + (packet.topic ? " on " + packet.topic : "") + " (limit " + session.maxPacket + ")", topic: packet.topic, size: packet.size }, session);
+    if (packet.id) session.onData(session, mqttEncode(PUBACK, packet.id));
+  } else if (type != PINGRESP && type != UNSUBACK) session.onDown(session, "unexpected " + mqttWords(type), MqttErrorCode.Protocol);
 }
 
-// The end of a connection, and the app API (onDown, publish, subscribe, connected, reconnect):
-//   onDown(t, reason, err): transport t went down ({code, text, ...}; ignored unless t is the current
-//     transport);
-//   onDown(session, reason, code): the session drops its current connection itself;
-//   reconnect(reason): DISCONNECT when connected, close, a new attempt after the backoff;
-//   publish(topic, payload, qos), subscribe(filter, qos), connected();
-//   onDown(null): the subscriptions as a list, ["", QoS digit + filter, ...] (decodes subs).
-// Each drop arms the timer for the next attempt (full-jitter backoff).
-function onDown(this: MqttSession, a?: any, b?: any, c?: any): any {
-  const s = this;
-  const E = s.e; // a plain call (see mqttSession)
-  const on = s.st > S.CONNECTING; // CONNACK received
-  if (a === undefined) return s.st == S.CONNECTED;
-  if (a === null) {
-    const L = s.subs.split("\x00");
-    for (let i = 1, f = ""; i < L.length; i++) {
-      f = f.substr(0, L[i].charCodeAt(0) - 1) + L[i].substr(2);
-      L[i] = L[i].charAt(1) + f;
+// The end of a connection, and the app API (see MqttSession): onDown, publish, subscribe,
+// connected, reconnect. Each drop arms the timer for the next attempt (full-jitter backoff).
+function onDown(this: MqttSession, first?: any, second?: any, third?: any): any {
+  const session = this;
+  const env = session.e; // a plain call (see mqttSession)
+  const acknowledged = session.st > SessionState.Connecting; // CONNACK received
+  if (first === undefined) return session.st == SessionState.Connected; // connected()
+  if (first === null) {
+    // the subscriptions, decoded: ["", QoS digit + filter, ...]
+    const list = session.subs.split("\x00");
+    for (let i = 1, filter = ""; i < list.length; i++) {
+      filter = filter.substr(0, list[i].charCodeAt(0) - 1) + list[i].substr(2);
+      list[i] = list[i].charAt(1) + filter;
     }
-    return L;
+    return list;
   }
-  if (typeof a == "string" && b != null) {
-    const e = mqttSay(a, typeof b == "number") || (c > 1 ? "bad QoS " + c : "");
-    if (e) return E(MqttEvent.Error, { code: MqttErrorCode.BadArgument, text: e, topic: a }, s);
-    if (typeof b == "number") {
+  if (typeof first == "string" && second != null) {
+    const topic: string = first;
+    const qos = third;
+    const problem = mqttWords(topic, typeof second == "number") || (qos > 1 ? "bad QoS " + qos : "");
+    if (problem) return env(MqttEvent.Error, { code: MqttErrorCode.BadArgument, text: problem, topic: topic }, session);
+    if (typeof second == "number") {
       // subscribe(filter, qos): remembered (replacing an earlier QoS), sent now when connected
-      const L = s.onDown(null);
-      const R = s.subs.split("\x00");
+      const filterQos = second ? 1 : 0;
+      const filters = session.onDown(null);
+      const entries = session.subs.split("\x00");
       let k = 1;
-      let j = 0;
-      while (k < L.length && L[k].substr(1) != a) k++;
-      const f = L[k - 1].substr(1); // the previous filter (entries are never removed)
-      while (j < 254 && j < a.length && a.charAt(j) == f.charAt(j)) j++;
-      R[k] = String.fromCharCode(j + 1) + (b ? 1 : 0) + a.substr(j);
-      s.subs = R.join("\x00");
-      if (on) s.onData(s, mqttEnc(SUBSCRIBE, 0x8000 | k, [(b ? 1 : 0) + a]));
+      let shared = 0;
+      while (k < filters.length && filters[k].substr(1) != topic) k++;
+      const previous = filters[k - 1].substr(1); // the previous filter (entries are never removed)
+      while (shared < 254 && shared < topic.length && topic.charAt(shared) == previous.charAt(shared)) shared++;
+      entries[k] = String.fromCharCode(shared + 1) + filterQos + topic.substr(shared);
+      session.subs = entries.join("\x00");
+      if (acknowledged) session.onData(session, mqttEncode(SUBSCRIBE, 0x8000 | k, [filterQos + topic]));
       return;
     }
     // publish(topic, payload, qos): QoS 0 goes out now when connected; the rest waits in the queue
+    const out = session.out;
     let id = 0;
-    while (c && !id) {
-      id = s.nid = (s.nid % 32767) + 1;
-      for (let i = 0; i < s.out.length; i++) if (((s.out[i].charCodeAt(1) << 8) | s.out[i].charCodeAt(2)) == id) id = 0;
+    while (qos && !id) {
+      id = session.nid = (session.nid % 32767) + 1;
+      for (let i = 0; i < out.length; i++) if (((out[i].charCodeAt(1) << 8) | out[i].charCodeAt(2)) == id) id = 0;
     }
-    let m = mqttEnc(c ? 0x32 : 0x30, id, a, b);
-    if (on) {
-      s.onData(s, m);
-      if (!c) return;
-      m = "\x3a" + m.substr(1); // DUP when sent again
+    let packet = mqttEncode(qos ? 0x32 : 0x30, id, topic, second);
+    if (acknowledged) {
+      session.onData(session, packet);
+      if (!qos) return;
+      packet = Bytes.DupQos1Publish + packet.substr(1);
     }
-    if (s.out.length >= (s.queueMax || 20)) {
-      let k = 0;
-      for (let i = s.out.length - 1; i >= 0; i--) if (!(s.out[i].charCodeAt(3) & 2)) k = i;
-      s.out.splice(k, 1);
-      E(MqttEvent.Error, { code: MqttErrorCode.QueueFull, text: "queue full, dropped a message (" + ++s.dr + " so far)" }, s);
+    if (out.length >= (session.queueMax || 20)) {
+      let drop = 0;
+      for (let i = out.length - 1; i >= 0; i--) if (!(out[i].charCodeAt(3) & 2)) drop = i; // the oldest QoS 0, else the oldest
+      out.splice(drop, 1);
+      env(MqttEvent.Error, { code: MqttErrorCode.QueueFull, text: "queue full, dropped a message (" + ++session.dr + " so far)" }, session);
     }
-    s.out.push(String.fromCharCode(on ? 1 : 0, id >> 8, id & 255) + m);
+    out.push(String.fromCharCode(acknowledged ? 1 : 0, id >> 8, id & 255) + packet);
     return;
   }
-  if (typeof a == "string") {
+  let source = first;
+  let reason: string = second;
+  let error = third;
+  if (typeof first == "string") {
     // reconnect(reason)
-    if (on) s.onData(s, "\xe0\x00"); // DISCONNECT
-    b = a;
-    a = s;
-    c = -1; // asked for: no error
+    if (acknowledged) session.onData(session, Bytes.Disconnect);
+    reason = first;
+    source = session;
+    error = -1; // asked for: no error
   }
-  if ((a !== s && a !== s.t) || !s.st) return;
-  const was = s.st;
-  if (a === s) s.t!.close(); // a transport that reported its own end is already closed
-  s.st = S.WAIT;
-  s.t = null;
-  const ms = Math.floor(Math.random() * Math.min(s.backoffMax || 120000, (s.backoffMin || 1000) * (1 << Math.min(s.tr++, 20))));
-  E(s, ms);
-  // c: the error's code (the session's own drops), or the transport's error ({code, text, ...})
-  if (typeof c != "object") c = { code: c || MqttErrorCode.Transport, text: b };
-  if (c.code > 0 && (was != S.CONNECTED || c.code == MqttErrorCode.Protocol)) E(MqttEvent.Error, c, s);
-  if (was == S.CONNECTED) E(MqttEvent.Offline, b, s);
-  E(MqttEvent.Log, "mqtt: retry " + s.tr + " in " + ms + " ms", s);
+  if ((source !== session && source !== session.t) || !session.st) return;
+  const was = session.st;
+  if (source === session) session.t!.close(); // a transport that reported its own end is already closed
+  session.st = SessionState.Wait;
+  session.t = null;
+  const ms = Math.floor(Math.random() * Math.min(session.backoffMax || 120000, (session.backoffMin || 1000) * (1 << Math.min(session.tr++, 20))));
+  env(session, ms);
+  // error: the session's own code, or the transport's {code, text, ...}
+  if (typeof error != "object") error = { code: error || MqttErrorCode.Transport, text: reason };
+  if (error.code > 0 && (was != SessionState.Connected || error.code == MqttErrorCode.Protocol)) env(MqttEvent.Error, error, session);
+  if (was == SessionState.Connected) env(MqttEvent.Offline, reason, session);
+  env(MqttEvent.Log, "mqtt: retry " + session.tr + " in " + ms + " ms", session);
 }
