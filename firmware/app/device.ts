@@ -14,7 +14,7 @@ import { getTok, shadowDo } from "../shadow/shadow";
 import { jobsDo } from "../jobs/jobs";
 import { MqttSession } from "../mqtt/session";
 import { createMqttClient } from "../mqtt/client";
-import { MqttErrorCode, MqttEvent } from "../mqtt/events";
+import { MqttEvent } from "../mqtt/events";
 import { amzDate, signCache, SignCache } from "../aws/sigv4";
 import { bootHash, signUrl } from "../crypto/select";
 import { led } from "../io/led";
@@ -227,7 +227,12 @@ export function dev(op: any, a?: any, b?: any): any {
           corr = t - getTime();
           dev("W", "clock is " + Math.round(b) + " s off the server's; corrected to " + amzDate(t));
         } else dev("E", "refused (HTTP " + a.status + ": " + (c + "").substr(0, 90) + ")");
-      } else if (a.code == MqttErrorCode.Skipped && a.topic && a.topic.indexOf("/jobs/") > 0) jobsDo("o"); // a job document over maxPkt: reject it
+      }
+      return;
+    case MqttEvent.Part:
+      // a message over maxPkt, slice by slice: a job document that large is rejected (at its first
+      // slice); the rest is ignored
+      if (!a.at && a.topic.indexOf("/jobs/") > 0) jobsDo("o");
       return;
     case "w":
       c = dev("L");
