@@ -3,7 +3,7 @@
 // board simulator (sim/board: the bundle in a Node vm context, as an ESP8266 with the TypeScript
 // SHA-256 and as an ESP32 with native SHA256) running a bench bundle built with buildBundle.
 // The simulator runs on V8, so it measures the bundle, not an ESP8266's interpreter: figures for
-// the real interpreter were measured by hand (see README, #4).
+// the real interpreter were measured by hand (docs/performance.md, signing).
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";

@@ -24,7 +24,8 @@ function parseArgs(argv: string[]) {
   const o: { port: number; httpsPort?: number; mqttPort?: number; host: string; dataDir: string; region: string; things: string[]; shuffle: boolean; deltaOnReported: boolean; skew?: number; maxConn?: number; verbose: boolean } =
     { port: 8090, mqttPort: 11883, host: "127.0.0.1", dataDir: ".cloud-data", region: "us-east-1", things: [], shuffle: false, deltaOnReported: true, verbose: false };
   const num = (flag: string, v: string | undefined): number => {
-    if (v === undefined || !/^\d+$/.test(v) || +v > 65535 && flag.includes("port")) usage(flag + " needs a number, got " + JSON.stringify(v));
+    if (v === undefined || !/^\d+$/.test(v)) usage(flag + " needs a whole number, got " + (v === undefined ? "nothing" : JSON.stringify(v)));
+    if (flag.includes("port") && +v > 65535) usage(flag + " must be a port number 0..65535 (0 = any free port), got " + v);
     return Number(v);
   };
   for (let i = 0; i < argv.length; i++) {

@@ -39,6 +39,9 @@ export function validateConfig(raw: any): { config?: DeviceConfig; errors: strin
     else if (k !== "tokenExp" && !(Number.isInteger(c[k]) && c[k] >= 0)) errors.push(`${k} must be a whole number`);
   }
   if (typeof c.thing === "string" && c.thing.length > 128) errors.push("thing is longer than 128 characters");
+  // the WiFi stack counts bytes of UTF-8 (what the device receives, see configFileText)
+  if (typeof c.ssid === "string" && Buffer.byteLength(c.ssid, "utf8") > 32) errors.push("ssid is longer than 32 bytes (in UTF-8)");
+  if (typeof c.pass === "string" && Buffer.byteLength(c.pass, "utf8") > 64) errors.push("pass is longer than 64 bytes (in UTF-8)");
   if (num("refresh") && (c.refresh < 1 || c.refresh > 86400)) errors.push("refresh must be 1..86400 seconds");
   if (num("port") && (c.port < 1 || c.port > 65535)) errors.push("port must be 1..65535");
   if (num("relayPort") && (c.relayPort < 1 || c.relayPort > 65535)) errors.push("relayPort must be 1..65535");
@@ -60,7 +63,7 @@ export interface EnvField {
   help: string;
 }
 
-// One line per variable: the README and `.env.example` list the same names. The device's keys are
+// One line per variable: docs/configuration.md and `.env.example` list the same names. The device's keys are
 // IOT_ACCESS_KEY_ID / IOT_SECRET_ACCESS_KEY / IOT_SESSION_TOKEN, deliberately not AWS_ACCESS_KEY_ID & co:
 // those usually hold the laptop's own (admin) AWS CLI credentials, which must never end up on a board.
 export const ENV_FIELDS: EnvField[] = [
@@ -186,6 +189,24 @@ function parseValue(f: EnvField, value: string): { value?: unknown; error?: stri
   }
 }
 
+// The example values of .env.example (and their look-alikes): a copy that was not filled in must not reach a
+// board, where it would only fail later (WiFi "no ap found", HTTP 403) far from the cause.
+const PLACEHOLDERS: Array<{ env: string; looksLike: RegExp }> = [
+  { env: "IOT_WIFI_SSID", looksLike: /^MyHomeWifi$/i },
+  { env: "IOT_WIFI_PASSWORD", looksLike: /^change-me$/i },
+  { env: "IOT_ENDPOINT", looksLike: /^x{6,}(-ats)?\./i },
+  { env: "IOT_ACCESS_KEY_ID", looksLike: /^(AKIA|ASIA)?X{8,}$/i },
+  { env: "IOT_SECRET_ACCESS_KEY", looksLike: /^replace-with/i },
+  { env: "IOT_SESSION_TOKEN", looksLike: /^replace-with/i },
+];
+
+// One plain-words problem per variable that still holds an example value.
+export function placeholderErrors(env: Env): string[] {
+  return PLACEHOLDERS.filter((p) => typeof env[p.env] === "string" && p.looksLike.test(env[p.env]!.trim())).map(
+    (p) => `${p.env} still holds the example value of .env.example ("${p.env.includes("SECRET") || p.env.includes("TOKEN") || p.env.includes("PASSWORD") ? "..." : env[p.env]!.trim()}"): put your own in`,
+  );
+}
+
 // Environment -> DeviceConfig. Errors name the environment variable to fix.
 export function configFromEnv(env: Env): { config?: DeviceConfig; errors: string[] } {
   const raw: Record<string, unknown> = {};
@@ -203,6 +224,7 @@ export function configFromEnv(env: Env): { config?: DeviceConfig; errors: string
   res.errors.forEach((e) => {
     if (!bad.includes(e.split(" ")[0])) errors.push(explainError(e));
   });
+  errors.push(...placeholderErrors(env));
   if (errors.length) return { errors };
   return { config: res.config, errors: [] };
 }
@@ -214,9 +236,26 @@ function explainError(msg: string): string {
   return f ? `${f.env}: ${msg} (${f.help})` : msg;
 }
 
-// The exact bytes of the Storage file iot.json.
+// The exact bytes of the Storage file iot.json: JSON in plain ASCII. Espruino strings are 8-bit and
+// the board's WiFi stack (and AWS) want UTF-8, so a value with characters beyond ASCII (a WiFi
+// password "pässwörd", an SSID with an emoji) is written as its UTF-8 bytes, each one a \u00XX
+// escape. Espruino's JSON parser turns every escape back into one byte, so the firmware reads the
+// exact UTF-8 bytes and passes them on unchanged; and an ASCII file passes intact through the
+// Espruino CLI and a TCP console, which corrupts bytes >= 0x80.
 export function configFileText(config: DeviceConfig): string {
-  return JSON.stringify(config);
+  return utf8Escaped(JSON.stringify(config));
+}
+
+// JSON text -> the same JSON in ASCII, every non-ASCII character as its UTF-8 bytes (\u00XX each).
+// (JSON.stringify already escapes lone surrogates, so the input has only whole characters.)
+export function utf8Escaped(json: string): string {
+  return json.replace(/[^\x00-\x7f]+/g, (chars) =>
+    Array.from(Buffer.from(chars, "utf8"), (byte) => "\\u00" + byte.toString(16).padStart(2, "0")).join(""));
+}
+
+// A value as the firmware sees it after reading iot.json: its UTF-8 bytes as an 8-bit string.
+export function deviceString(value: string): string {
+  return Buffer.from(value, "utf8").toString("latin1");
 }
 
 // A copy safe to print: secrets replaced by their length, the access key id shortened.

@@ -1,4 +1,4 @@
-// AWS SigV4 query presigning of the AWS IoT WebSocket URL (../shared/aws-iot-contract.md §1),
+// AWS SigV4 query presigning of the AWS IoT WebSocket URL (docs/aws-iot-behaviour.md, SigV4),
 // generic in method, path and service so that the official test-suite vectors run through the code
 // the device uses. Pure module: no Espruino globals; the board's native SHA-256 (ESP32), if any, is
 // the cache itself (signCache). Everything a presign builds (the SHA-256 tables, the canonical

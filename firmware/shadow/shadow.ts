@@ -11,7 +11,7 @@
 // (known). An update sends the keys whose piece differs; null (delete) only when the cloud has it.
 // Tests and Node tools use it through the object-form wrappers in test/fuzz/app-modules.ts.
 //
-// Rules (see README issue-7):
+// Rules (docs/architecture.md, Device Shadow in docs/aws-iot-behaviour.md):
 // - version: a delta older than the last applied one is stale and ignored; an equal one is applied
 //   (applying is idempotent), so update/accepted and update/delta may come in either order.
 //   get/accepted is the answer to our own request and is authoritative (also resets the version,

@@ -1,4 +1,4 @@
-// The ES2015+ library pieces Espruino 2v29 really implements (../shared/espruino-platform.md §1).
+// The ES2015+ library pieces Espruino 2v29 really implements (docs/espruino-platform.md, built-ins).
 // The firmware type-checks against lib ES5 plus this file, so anything Espruino lacks
 // (Map, Set, Symbol, Array.from, Promise.prototype.finally, Math.trunc, ...) is a type error.
 

@@ -113,7 +113,7 @@ declare function setWatch(
   options: { repeat?: boolean; edge?: "rising" | "falling" | "both"; debounce?: number }
 ): any;
 
-// (issue 2) More of the device API, as documented in ../shared/espruino-platform.md section 5.
+// More of the device API (docs/espruino-platform.md, pins, Storage, WiFi and system).
 /** pinMode() modes on ESP8266/ESP32 ("auto" returns the pin to automatic mode). */
 type EspruinoPinMode = "input" | "input_pullup" | "input_pulldown" | "output" | "opendrain" | "opendrain_pullup" | "analog" | "auto";
 /** What a setWatch callback receives: level after the edge, and edge times in seconds (~1 us resolution). */

@@ -1,4 +1,4 @@
-// What Espruino 2v29 lacks (../shared/espruino-platform.md section 1), as the guard looks for it.
+// What Espruino 2v29 lacks (docs/espruino-platform.md, language and built-ins), as the guard looks for it.
 
 /** Globals that do not exist on the device. Referencing one (unless declared locally) is a violation. */
 export const MISSING_GLOBALS = new Set([

@@ -1,5 +1,5 @@
 // The bundle guard's pure logic: parses JavaScript with acorn and reports every construct the Espruino
-// 2v29 interpreter cannot parse or run (../shared/espruino-platform.md section 1). No I/O here:
+// 2v29 interpreter cannot parse or run (docs/espruino-platform.md, language and built-ins). No I/O here:
 // scripts/check-bundle.ts reads files, scripts/build.ts runs it on sources and on the bundle.
 import * as acorn from "acorn";
 import * as walk from "acorn-walk";

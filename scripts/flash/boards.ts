@@ -9,7 +9,7 @@ export const ROOT = path.resolve(__dirname, "..", "..");
 export const BOARD_NAMES = ["ESP8266_4MB", "ESP32"] as const;
 export type BoardName = (typeof BOARD_NAMES)[number];
 
-// The fields of a board JSON the Espruino CLI 0.1.67 reads (see README, "Board files").
+// The fields of a board JSON the Espruino CLI 0.1.67 reads (see docs/hardware.md, "Configure and flash").
 export interface BoardJson {
   info: { name: string; binary_version: string; builtin_modules: string[] };
   chip: { family: string; saved_code: { address: number; page_size: number; pages: number } };

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ROOT } from "./boards";
-import { configFromEnv, mergeEnv, parseEnvFile, DeviceConfig, Env } from "../device-config";
+import { configFromEnv, mergeEnv, parseEnvFile, DeviceConfig, Env, ENV_FIELDS } from "../device-config";
 
 export interface Options {
   dryRun: boolean;
@@ -88,6 +88,8 @@ export function loadProjectConfig(o: Options): { project?: ProjectConfig; error?
     envFile: path.resolve(ROOT, o.envFile || file.envFile || ".env"),
     pretokenise: file.pretokenise !== false,
   };
+  // A file named on the command line must exist: without it every variable would be reported missing.
+  if (o.envFile && !fs.existsSync(project.envFile)) return { error: `--env ${o.envFile}: file not found` };
   return { project };
 }
 
@@ -100,6 +102,10 @@ export function loadDeviceConfig(envFile: string, processEnv: Env): { config?: D
     if (parsed.errors.length) return { errors: parsed.errors.map((e) => `${path.relative(ROOT, envFile)} ${e}`), source };
     fileVars = parsed.vars;
     source = path.relative(ROOT, envFile) + " + environment";
+  }
+  if (!fs.existsSync(envFile) && !ENV_FIELDS.some((f) => processEnv[f.env])) {
+    const name = path.relative(ROOT, envFile);
+    return { errors: [`${name} not found and no IOT_* variable is set: cp .env.example ${name}, then fill it in`], source };
   }
   const res = configFromEnv(mergeEnv(fileVars, processEnv));
   return { config: res.config, errors: res.errors, source };

@@ -111,7 +111,9 @@ export class Device implements DeviceHandle {
     const code = fs.readFileSync(bundlePath).toString("latin1");
     const { CONFIG_FILE } = require("../../firmware/config/config") as { CONFIG_FILE: string };
     if (this.opts.config !== undefined) {
-      const r = this.store.write(CONFIG_FILE, JSON.stringify(this.opts.config));
+      // the same bytes `npm run flash` writes (non-ASCII values as escaped UTF-8 bytes)
+      const { configFileText } = require("../../scripts/device-config") as { configFileText: (c: unknown) => string };
+      const r = this.store.write(CONFIG_FILE, configFileText(this.opts.config));
       if (r !== true) throw new Error(`could not write ${CONFIG_FILE} to Storage: ${r === false ? "Storage full" : r}`);
     }
     // "Flash" the bundle like the Espruino CLI with save-on-send: Storage file .bootcde.

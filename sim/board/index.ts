@@ -1,5 +1,5 @@
 // Board simulator: runs dist/firmware.js itself in a Node vm context that looks like an Espruino
-// board (ESP8266 / ESP32). See README (issue 3) for what is modelled and what is not.
+// board (ESP8266 / ESP32). docs/simulator.md says what is modelled and what is not.
 import { Device } from "./device";
 import type { BoardName } from "./profiles";
 export type { BoardName } from "./profiles";

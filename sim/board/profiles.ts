@@ -1,4 +1,4 @@
-// Board profiles: what each Espruino build offers (see ../shared/espruino-platform.md §3 and the
+// Board profiles: what each Espruino build offers (see docs/espruino-platform.md, crypto and TLS per board, and the
 // Espruino board files ESP8266_4MB.py / ESP32.py, which define neither LED1 nor BTN1).
 export type BoardName = "esp8266" | "esp32";
 

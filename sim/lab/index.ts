@@ -1,4 +1,4 @@
-// The local IoT lab (issue 9): stand-in cloud (or real AWS IoT) + simulated boards + web view + control API.
+// The local IoT lab: stand-in cloud (or real AWS IoT) + simulated boards + web view + control API.
 export { Lab, LabError, startLab, DEFAULT_DATA_DIR, JOB_OPERATIONS, ROOT } from "./lab";
 export type { LabOptions, DeviceView, LabInfo } from "./lab";
 export { startLabServer } from "./server";

@@ -1,6 +1,6 @@
 // The lab: a backend (the local AWS IoT stand-in, or a real AWS IoT endpoint), N simulated boards running
 // dist/firmware.js, a live model of each device (what the web view and `npm run lab -- status` show) and the
-// controls (desired state, button, sensor, WiFi, reboot, jobs). See README (issue 9).
+// controls (desired state, button, sensor, WiFi, reboot, jobs). See docs/getting-started.md.
 import { EventEmitter } from "events";
 import * as fs from "fs";
 import * as path from "path";

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { buildBundle } from "../../scripts/build";
+import { until } from "../support/wait";
 import { DeviceHandle, startDevice } from "../../sim/board";
 
 let tmp: string;
@@ -18,13 +19,6 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test("the blink fixture boots on the simulated ESP8266: log line, then the LED on D2 (GPIO2, the on-board LED) toggles", async () => {
   const bundlePath = path.join(tmp, "blink.js");
@@ -32,7 +26,7 @@ test("the blink fixture boots on the simulated ESP8266: log line, then the LED o
   dev = await startDevice({ board: "esp8266", storageDir: path.join(tmp, "storage"), bundlePath });
   await dev.waitForLog("[I] boot blink fixture", 5000);
   const led = () => dev!.led(2).history.map((h) => h.level);
-  await until(() => led().length >= 3, 10000);
+  await until(() => led().length >= 3, "three LED changes", 10000);
   const levels = led();
   // every write flips the level: 1, 0, 1, ...
   for (let i = 1; i < levels.length; i++) expect(levels[i]).not.toBe(levels[i - 1]);

@@ -118,17 +118,9 @@ export function closed(client: MqttClient, timeoutMs = 5000): Promise<void> {
   });
 }
 
-export function sleep(ms: number): Promise<void> { return new Promise((r) => setTimeout(r, ms)); }
+export { sleep, until, waitFor } from "../support/wait";
 
 export async function end(...clients: Array<MqttClient | undefined>): Promise<void> {
   await Promise.all(clients.filter(Boolean).map((c) => new Promise<void>((r) => c!.end(true, {}, () => r()))));
 }
 
-/** Polls until cond() is true (or fails after timeoutMs). */
-export async function waitFor(cond: () => boolean, timeoutMs = 3000, what = "condition"): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error("timed out waiting for " + what);
-    await sleep(10);
-  }
-}

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { newCloud, connect, recorder, stripTimes, end, sleep } from "./helpers";
+import { newCloud, connect, recorder, stripTimes, end } from "./helpers";
 import type { Cloud } from "../../sim/cloud";
 import type { MqttClient } from "mqtt";
 
@@ -67,8 +67,12 @@ describe("jobs over MQTT", () => {
     expect(cloud.jobs.describeExecution("job2", "robot1")).toMatchObject({ status: "FAILED", statusDetails: { reason: "checksum" } });
     expect(cloud.jobs.listExecutionsForThing("robot1").map((e: any) => e.status)).toEqual(["SUCCEEDED", "FAILED"]);
 
-    // responses went only to the requesting connection; notifications went through the broker
-    await sleep(50);
+    // responses went only to the requesting connection; notifications went through the broker.
+    // The observer's own message, round-tripped through the broker, arrives after anything that
+    // was sent to the observer before it (one ordered stream), so the check below is final.
+    await obs.subscribeAsync("probe/observer", { qos: 1 });
+    obs.publish("probe/observer", "after every response");
+    await o.next("probe/observer");
     expect(o.msgs.some((m) => m.topic.endsWith("/accepted") || m.topic.endsWith("/rejected"))).toBe(false);
     expect(o.msgs.some((m) => m.topic === J + "/notify")).toBe(true);
   });
@@ -125,7 +129,9 @@ describe("jobs over MQTT", () => {
     req("job5/update", { status: "IN_PROGRESS", stepTimeoutInMinutes: -1 });
     await d.next(J + "/job5/update/accepted");
     clock += 1000;
-    await sleep(150);
+    // run the sweep the service's interval runs (instead of hoping it ran): nothing times out now
+    const jobsService = (cloud as any).jobsService as { sweepTimeouts(): void };
+    jobsService.sweepTimeouts();
     expect(cloud.jobs.describeExecution("job5", "robot1").status).toBe("IN_PROGRESS");
   });
 

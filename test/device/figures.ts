@@ -1,4 +1,4 @@
-// Prints the device figures for the README perf section (not a test: no assertions).
+// Prints the device figures for docs/performance.md (not a test: no assertions).
 //   npm run figures:device   (size of dist/firmware.js: run npm run build first)
 // - bundle size of the complete firmware (raw bytes of dist/firmware.js, budget 24576)
 // - the simulator's ESTIMATE of JS variables in use after boot (connected, first report sent) and
@@ -11,6 +11,7 @@ import * as path from "path";
 import { startCloud } from "../../sim/cloud";
 import { startDevice } from "../../sim/board";
 import { buildBundle } from "../../scripts/build";
+import { sleep, until } from "../support/wait";
 
 async function main(): Promise<void> {
   const bytes = fs.statSync(path.resolve(__dirname, "..", "..", "dist", "firmware.js")).size;
@@ -33,22 +34,15 @@ async function main(): Promise<void> {
     wifi: { ssid: "lab", password: "labpass" },
   });
   const rep = () => ((cloud.shadows.get("fig1") || {}).state || {}).reported || {};
-  const wait = async (f: () => boolean) => {
-    const end = Date.now() + 20000;
-    while (!f()) {
-      if (Date.now() > end) throw new Error("timed out");
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  await wait(() => rep().temperature !== undefined);
+  await until(() => rep().temperature !== undefined, "the first temperature report", 20000);
   const firstMs = Date.now() - t0;
   d.eval("__iotSnap()");
   const mBoot = d.memory();
   await cloud.shadows.update("fig1", { state: { desired: { on: true } } });
-  await wait(() => rep().on === true);
+  await until(() => rep().on === true, "on=true reported", 20000);
   await cloud.jobs.createJob({ jobId: "fig-job", targets: ["fig1"], document: { operation: "blink", count: 1 } });
-  await wait(() => (cloud.jobs.describeExecution("fig-job", "fig1") || {}).status === "SUCCEEDED");
-  await new Promise((r) => setTimeout(r, 2500));
+  await until(() => (cloud.jobs.describeExecution("fig-job", "fig1") || {}).status === "SUCCEEDED", "fig-job SUCCEEDED", 20000);
+  await sleep(2500); // a steady-state interval for the memory figure
   d.eval("__iotSnap()");
   const mRun = d.memory();
   console.log(`bundle: ${bytes} bytes raw (budget 24576)`);

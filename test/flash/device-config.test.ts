@@ -1,5 +1,5 @@
 // scripts/device-config.ts (env/.env -> iot.json) and the board checks of scripts/flash/boards.ts.
-import { configFromEnv, parseEnvFile, mergeEnv, maskConfig, withoutDeviceEnv, ENV_FIELDS, secretValues, validateConfig, CONFIG_KEYS } from "../../scripts/device-config";
+import { configFromEnv, placeholderErrors, parseEnvFile, mergeEnv, maskConfig, withoutDeviceEnv, ENV_FIELDS, secretValues, validateConfig, CONFIG_KEYS } from "../../scripts/device-config";
 import { checkConfig } from "../../firmware/config/config";
 import { checkConfigForBoard, checkFit, loadBoard, storageFootprint } from "../../scripts/flash/boards";
 
@@ -39,6 +39,20 @@ describe("configFromEnv", () => {
     const r = configFromEnv({ ...BASE, IOT_TLS: "no", IOT_DHT_PIN: "GPIO4", IOT_SESSION_EXPIRES: "2030-01-01T00:00:00Z", IOT_SESSION_TOKEN: "tok-FAKE" });
     expect(r.errors).toEqual([]);
     expect(r.config).toMatchObject({ ssid: "Net", akid: BASE.IOT_ACCESS_KEY_ID, tls: false, dhtPin: 4, ledPin: 2, btnPin: 0, port: 443, relayPort: 8883, tokenExp: 1893456000 });
+  });
+  it("refuses the example values of .env.example, and only those", () => {
+    const fs = require("fs") as typeof import("fs");
+    const example = parseEnvFile(fs.readFileSync(require("path").join(__dirname, "..", "..", ".env.example"), "utf8"));
+    expect(example.errors).toEqual([]);
+    const r = configFromEnv(example.vars);
+    expect(r.config).toBeUndefined();
+    const named = r.errors.filter((e) => e.includes("still holds the example value")).map((e) => e.split(" ")[0]);
+    expect(named.sort()).toEqual(["IOT_ACCESS_KEY_ID", "IOT_ENDPOINT", "IOT_SECRET_ACCESS_KEY", "IOT_WIFI_PASSWORD", "IOT_WIFI_SSID"]);
+    expect(r.errors.join("\n")).not.toContain("replace-with-the-secret-access-key"); // secrets are not echoed
+    // look-alikes too; real-looking values pass
+    expect(placeholderErrors({ IOT_ACCESS_KEY_ID: "AKIAXXXXXXXX", IOT_ENDPOINT: "xxxxxx.iot.eu-west-1.amazonaws.com" })).toHaveLength(2);
+    expect(placeholderErrors(BASE)).toEqual([]);
+    expect(configFromEnv({ ...example.vars, IOT_WIFI_SSID: "Net", IOT_WIFI_PASSWORD: "pw", IOT_ENDPOINT: BASE.IOT_ENDPOINT, IOT_ACCESS_KEY_ID: BASE.IOT_ACCESS_KEY_ID, IOT_SECRET_ACCESS_KEY: BASE.IOT_SECRET_ACCESS_KEY }).errors).toEqual([]);
   });
   it("names the variable to fix, for every problem at once", () => {
     const r = configFromEnv({ ...BASE, IOT_THING_NAME: "", IOT_PORT: "eighty", IOT_LED_PIN: "D4", IOT_TLS: "maybe" });

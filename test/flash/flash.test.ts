@@ -183,6 +183,35 @@ describe("refusals: nothing is prepared or sent", () => {
     expect(fs.existsSync(o)).toBe(false);
   });
 
+  it("refuses .env.example copied as it is, naming each example value to replace", async () => {
+    const o = path.join(tmp, "dry-example");
+    const r = await runScript("flash", ["--dry-run", "--no-build", "--env", path.join(ROOT, ".env.example"), "--out", o]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/refusing to flash/);
+    for (const v of ["IOT_WIFI_SSID", "IOT_WIFI_PASSWORD", "IOT_ENDPOINT", "IOT_ACCESS_KEY_ID", "IOT_SECRET_ACCESS_KEY"]) {
+      expect(r.stderr).toMatch(new RegExp(v + " still holds the example value of \\.env\\.example"));
+    }
+    expect(r.stderr).toContain('IOT_WIFI_SSID still holds the example value of .env.example ("MyHomeWifi"): put your own in');
+    expect(fs.existsSync(o)).toBe(false);
+  });
+
+  it("says a missing --env file is not found, instead of listing every variable as missing", async () => {
+    const missing = path.join(tmp, "no-such.env");
+    for (const script of ["flash", "configure"] as const) {
+      const r = await runScript(script, script === "flash" ? ["--dry-run", "--no-build", "--env", missing] : ["--dry-run", "--env", missing]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toBe(`${script}: --env ${missing}: file not found`);
+    }
+  });
+
+  it("without a .env file nor IOT_* variables, says to copy .env.example", async () => {
+    const project = path.join(tmp, "project-no-env.js");
+    fs.writeFileSync(project, `module.exports = { envFile: ${JSON.stringify(path.join(tmp, "absent.env"))} };`);
+    const r = await runScript("configure", ["--dry-run", "--config", project, "--out", path.join(tmp, "dry-none")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/absent\.env not found and no IOT_\* variable is set: cp \.env\.example .*absent\.env, then fill it in/);
+  });
+
   it("refuses TLS on an ESP8266 and a pin wired to the flash chip", async () => {
     const f = path.join(tmp, "esp8266-tls.env");
     fs.writeFileSync(f, envText({ IOT_TLS: "true", IOT_DHT_PIN: "7" }));

@@ -122,3 +122,63 @@ maybe(
   },
   90000,
 );
+
+maybe(
+  "web view: an offline device's readings are stale with their age; when the lab stops, the page says so and every state is unknown",
+  async () => {
+    if (!haveChromium) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (CI must run this test)`);
+    const stopLab = await startLab({ devices: 2, dataDir: dir("lab-stop"), bundlePath: await firmware(), refresh: 2, sensorDrift: false });
+    const stopWeb = await startLabServer(stopLab, { port: 0 });
+    let stopped = false;
+    try {
+      const pctx = await chromium.launchPersistentContext(dir("chromium-profile-stop"), { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 900 } });
+      try {
+        const page = pctx.pages()[0] ?? (await pctx.newPage());
+        const pageErrors: string[] = [];
+        page.on("pageerror", (e) => pageErrors.push(e.message));
+        await page.goto(stopWeb.url);
+        const card1 = page.locator('[data-device="dev-1"]');
+        const card2 = page.locator('[data-device="dev-2"]');
+        await page.waitForSelector('[data-device="dev-1"][data-online="true"]', { timeout: 20000 });
+        await page.waitForSelector('[data-device="dev-2"][data-online="true"]', { timeout: 20000 });
+        for (const card of [card1, card2]) await until(async () => /^\d+ s ago$/.test((await card.locator(".age").textContent()) || ""), "the age of the last report");
+        expect(await card1.getAttribute("data-stale")).toBe("false");
+
+        // 1. dev-2 loses WiFi while the lab runs: offline, its readings stale with their age; dev-1 unaffected
+        await card2.locator(".do-wifi").click();
+        await page.waitForSelector('[data-device="dev-2"][data-online="false"]', { timeout: 60000 });
+        await until(async () => /^stale: \d+ (s|min) ago$/.test((await card2.locator(".age").textContent()) || ""), "dev-2's readings marked stale");
+        expect(await card2.getAttribute("data-stale")).toBe("true");
+        expect(await card1.getAttribute("data-stale")).toBe("false");
+
+        // 2. the lab stops: the page says so, no device is "online", controls are off, readings stale
+        await stopWeb.close();
+        await stopLab.stop();
+        stopped = true;
+        await until(async () => (await page.locator("#conn").textContent()) === "lab stopped", "the page to say the lab stopped");
+        expect(await page.locator("body").getAttribute("data-lab")).toBe("stopped");
+        for (const card of [card1, card2]) {
+          expect(await card.getAttribute("data-online")).toBe("unknown");
+          expect(await card.locator(".online-badge").textContent()).toBe("unknown");
+          expect(await card.getAttribute("data-stale")).toBe("true");
+          expect(await card.locator(".age").textContent()).toMatch(/^stale: \d+ (s|min) ago$/);
+          expect(await card.locator(".do-on").isDisabled()).toBe(true);
+        }
+        expect(await page.locator("#group-job").isDisabled()).toBe(true);
+        expect(await page.locator("#message").textContent()).toContain("the lab has stopped or cannot be reached");
+        expect(await page.locator("#message").textContent()).not.toContain("Failed to fetch");
+        expect(await page.locator(".online-badge", { hasText: /^online$/ }).count()).toBe(0);
+        await shot(page, "4-lab-stopped.png");
+        expect(pageErrors).toEqual([]);
+      } finally {
+        await pctx.close().catch(() => undefined);
+      }
+    } finally {
+      if (!stopped) {
+        await stopWeb.close();
+        await stopLab.stop();
+      }
+    }
+  },
+  120000,
+);

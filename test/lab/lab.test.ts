@@ -1,4 +1,4 @@
-// The lab (issue 9) without a browser: two simulated boards running the firmware against the stand-in,
+// The lab without a browser: two simulated boards running the firmware against the stand-in,
 // driven through the terminal commands (scripts/lab.ts -> control API -> lab), all on 127.0.0.1.
 import * as fs from "fs";
 import * as path from "path";

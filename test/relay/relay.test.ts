@@ -12,6 +12,7 @@ import { startCloud } from "../../sim/cloud";
 import { presignIotUrl } from "../../sim/cloud/sigv4";
 import { startDevice } from "../../sim/board";
 import { buildBundle } from "../../scripts/build";
+import { until } from "../support/wait";
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const selfsigned = require("selfsigned");
@@ -349,7 +350,7 @@ describe("the simulated ESP8266 running the firmware, through the relay, to the 
       expect(text).not.toContain(creds.secretAccessKey);
       expect(text).not.toMatch(/X-Amz-Signature/);
       // the device's own traffic reached the stand-in: its shadow got a report
-      await waitFor(() => { const s = cloud.shadows.get("esp-relay"); return !!(s && s.state && s.state.reported); }, 20000);
+      await until(() => { const s = cloud.shadows.get("esp-relay"); return !!(s && s.state && s.state.reported); }, "a reported shadow for esp-relay", 20000);
     } finally {
       if (dev) await dev.stop();
       await relay.close();
@@ -358,16 +359,3 @@ describe("the simulated ESP8266 running the firmware, through the relay, to the 
   });
 });
 
-function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = () => {
-      let ok = false;
-      try { ok = cond(); } catch { ok = false; }
-      if (ok) return resolve();
-      if (Date.now() - t0 > timeoutMs) return reject(new Error("condition not met in time"));
-      setTimeout(tick, 50);
-    };
-    tick();
-  });
-}

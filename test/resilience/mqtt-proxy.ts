@@ -23,6 +23,7 @@ export interface ProxyConn {
   device: net.Socket;
   upstream: net.Socket;
   open: boolean; // WebSocket established (101 seen)
+  cut: boolean; // a packet was cut: nothing more goes to the device, only the reset
   /** sends MQTT packet bytes to the device as one binary WebSocket frame */
   toDevice(raw: Buffer): void;
   /** sends raw bytes to the device as they are (no framing) */
@@ -179,11 +180,12 @@ export class MqttProxy {
       device,
       upstream,
       open: false,
+      cut: false,
       toDevice: (raw) => {
-        if (!device.destroyed) device.write(frame(raw, false));
+        if (!conn.cut && !device.destroyed) device.write(frame(raw, false));
       },
       rawToDevice: (b) => {
-        if (!device.destroyed) device.write(b);
+        if (!conn.cut && !device.destroyed) device.write(b);
       },
       reset: () => {
         if (!device.destroyed) device.resetAndDestroy();
@@ -247,8 +249,12 @@ export class MqttProxy {
         for (const raw of downFramer.push(b)) {
           const p = parsePkt(raw);
           this.downLog.push(p);
+          if (conn.cut) return;
           if (this.cutNext && this.cutNext(p)) {
+            // the half frame is the last thing the device gets before the reset: packets behind
+            // it (in this chunk or later ones) would otherwise follow it and be misread as frames
             this.cutNext = null;
+            conn.cut = true;
             const f = frame(raw, false);
             device.write(f.subarray(0, Math.max(3, f.length >> 1)), () => conn.reset());
             return;
@@ -260,6 +266,7 @@ export class MqttProxy {
       (raw) => conn.rawToDevice(raw)
     );
     upstream.on("data", (b: Buffer) => {
+      if (conn.cut) return;
       if (downMode === 1) return downReader.push(b);
       if (downMode === 2) return conn.rawToDevice(b);
       downHead = Buffer.concat([downHead, b]);

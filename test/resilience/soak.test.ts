@@ -1,7 +1,7 @@
 // Bounded soak in the CI suite: 50 forced reconnect cycles (TCP resets and WiFi drops) and 50 shadow
 // reports by the firmware bundle in the simulator against the stand-in; the device context's timers,
 // sockets, watches, listeners and memory() estimate must not grow. `npm run soak -- --cycles 1000`
-// runs the long version (README perf section).
+// runs the long version (docs/performance.md).
 import { runSoak } from "../../scripts/soak";
 import { firmware } from "./harness";
 

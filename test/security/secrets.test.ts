@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { buildBundle } from "../../scripts/build";
+import { until } from "../support/wait";
 import { startCloud, Cloud } from "../../sim/cloud";
 import { startDevice, DeviceHandle } from "../../sim/board";
 
@@ -28,13 +29,6 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-async function until(cond: () => boolean, what: string, ms = 15000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting for " + what);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
 const count = (d: DeviceHandle, s: string) => d.logs.filter((l) => l.includes(s)).length;
 
 function expectNoSecrets(lines: string[], secrets: string[], where: string): void {

@@ -64,17 +64,5 @@ export async function stopAll(): Promise<void> {
     running.delete(d);
   }
 }
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-/** Polls until fn() is truthy (for state that has no log line). */
-export async function until<T>(fn: () => T, timeoutMs = 8000, what = "condition"): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+export { sleep, until, waitFor } from "../support/wait";
 export { tmpRoot };

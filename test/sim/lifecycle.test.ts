@@ -29,13 +29,14 @@ describe("lifecycle", () => {
       expect(d.bootCount).toBe(2);
       expect(d.logs).toContain("kill");
       expect(d.logs).toContain("init 2");
-      await until(() => conns.length >= 1 && conns[0].destroyed, 8000, "old socket closed");
+      await until(() => conns.length >= 1 && conns[0].destroyed, "old socket closed", 8000);
       d.eval(`E.reboot(); console.log("after E.reboot must not print");`);
-      await until(() => d.bootCount === 3, 8000, "E.reboot");
+      await until(() => d.bootCount === 3, "E.reboot", 8000);
       expect(d.logs).not.toContain("after E.reboot must not print");
       expect(d.storage.read("count")).toBe("3");
       const ticks = d.logs.filter((l) => l === "tick").length;
       await d.stop();
+      // host timers fire in due order: a live 20 ms interval would tick before this 60 ms timer
       await sleep(60);
       expect(d.logs.filter((l) => l === "tick").length).toBe(ticks);
       expect(() => d.eval(`1`)).toThrow(/not running/);

@@ -65,7 +65,7 @@ describe("net sockets", () => {
     const d = await clientDevice(srv.port);
     d.eval(require("fs").readFileSync(bundle, "utf8"));
     await d.waitForLog("write returned boolean true");
-    await until(() => srv.received().length >= 13, 8000, "server data");
+    await until(() => srv.received().length >= 13, "server data", 8000);
     expect(srv.received().toString("latin1")).toBe("1,2,250|\x00\x80\xff|A");
   });
 
@@ -79,7 +79,7 @@ describe("net sockets", () => {
     d.eval(`var got = ""; var sizes = [];
       var s = require("net").connect({ host: "127.0.0.1", port: ${srv.port} });
       s.on("data", function (d) { if (typeof d !== "string") throw new Error("not a string"); got += d; sizes.push(d.length); });`);
-    await until(() => d.eval("got.length") === 3000, 8000, "all data");
+    await until(() => d.eval("got.length") === 3000, "all data", 8000);
     const got = Buffer.from(d.eval("got") as string, "latin1");
     expect(got.equals(payload)).toBe(true);
     expect(Math.max(...(d.eval("sizes") as number[]))).toBeLessThanOrEqual(536);
@@ -98,16 +98,16 @@ describe("net sockets", () => {
         s.on("close", function () { ev.push(tag + ":close"); });
       }
       watch(require("net").connect({ host: "127.0.0.1", port: ${srv.port} }), "a");`);
-    await until(() => srv.conns.length === 1);
-    await until(() => (d.eval("ev") as string[]).includes("a:connect"));
+    await until(() => srv.conns.length === 1, "one connection at the server");
+    await until(() => (d.eval("ev") as string[]).includes("a:connect"), "event a:connect on the device");
     srv.conns[0].end();
-    await until(() => (d.eval("ev") as string[]).includes("a:close"));
+    await until(() => (d.eval("ev") as string[]).includes("a:close"), "event a:close on the device");
     expect(d.eval("ev")).toEqual(["a:connect", "a:end", "a:close"]);
     d.eval(`ev = []; watch(require("net").connect({ host: "127.0.0.1", port: ${srv.port} }), "b");`);
-    await until(() => (d.eval("ev") as string[]).includes("b:connect"));
+    await until(() => (d.eval("ev") as string[]).includes("b:connect"), "event b:connect on the device");
     expect(d.stats().sockets).toBe(1);
     d.faults.resetSockets();
-    await until(() => (d.eval("ev") as string[]).includes("b:close"));
+    await until(() => (d.eval("ev") as string[]).includes("b:close"), "event b:close on the device");
     expect(d.eval("ev")).toEqual(["b:connect", `b:error:${SOCKET_ERRORS.RESET.code}:${SOCKET_ERRORS.RESET.message}`, "b:close"]);
     expect(d.stats().sockets).toBe(0);
   });
@@ -119,12 +119,12 @@ describe("net sockets", () => {
     const d = await clientDevice(port);
     d.eval(`var ev = []; var s = require("net").connect({ host: "127.0.0.1", port: ${port} });
       s.on("error", function (e) { ev.push("error:" + e.message); }); s.on("close", function () { ev.push("close"); });`);
-    await until(() => (d.eval("ev") as string[]).includes("close"));
+    await until(() => (d.eval("ev") as string[]).includes("close"), "event close on the device");
     expect(d.eval("ev")).toEqual(["error:connection reset", "close"]);
     const off = await boot();
     off.eval(`var ev = []; var s = require("net").connect({ host: "example.com", port: 80 });
       s.on("error", function (e) { ev.push("error:" + e.message); }); s.on("close", function () { ev.push("close"); });`);
-    await until(() => (off.eval("ev") as string[]).includes("close"));
+    await until(() => (off.eval("ev") as string[]).includes("close"), "event close on the device");
     expect(off.eval("ev")).toEqual(["error:host not found", "close"]);
   });
 
@@ -135,7 +135,7 @@ describe("net sockets", () => {
     d.eval(`var got = ""; var s = require("net").connect({ host: "127.0.0.1", port: ${srv.port} }, function () { console.log("up"); });
       s.on("data", function (x) { got += x; });`);
     await d.waitForLog("up");
-    await until(() => srv.conns.length === 1);
+    await until(() => srv.conns.length === 1, "one connection at the server");
     d.faults.stallSockets(true);
     d.eval(`s.write("to-server")`);
     srv.conns[0].write("to-device");
@@ -143,7 +143,7 @@ describe("net sockets", () => {
     expect(srv.received().length).toBe(0);
     expect(d.eval("got")).toBe("");
     d.faults.stallSockets(false);
-    await until(() => d.eval("got") === "to-device" && srv.received().toString() === "to-server", 8000, "released data");
+    await until(() => d.eval("got") === "to-device" && srv.received().toString() === "to-server", "released data", 8000);
   });
 
   test("WiFi loss errors and closes every socket", async () => {
@@ -153,9 +153,9 @@ describe("net sockets", () => {
     d.eval(`var ev = []; var s = require("net").connect({ host: "127.0.0.1", port: ${srv.port} }, function () { ev.push("connect"); });
       s.on("error", function (e) { ev.push("error"); }); s.on("close", function () { ev.push("close"); });
       require("Wifi").on("disconnected", function (d) { ev.push("wifi:" + d.reason); });`);
-    await until(() => (d.eval("ev") as string[]).includes("connect"));
+    await until(() => (d.eval("ev") as string[]).includes("connect"), "event connect on the device");
     d.faults.wifiDown();
-    await until(() => (d.eval("ev") as string[]).includes("close"));
+    await until(() => (d.eval("ev") as string[]).includes("close"), "event close on the device");
     expect(d.eval("ev")).toEqual(["connect", "error", "close", "wifi:beacon_timeout"]);
   });
 
@@ -178,9 +178,9 @@ describe("net sockets", () => {
     const d = await clientDevice(srv.port, {}, "esp32");
     d.eval(`var got = ""; var s = require("tls").connect({ host: "127.0.0.1", port: ${srv.port} }, function () { s.write("hi"); });
       s.on("data", function (x) { got += x; });`);
-    await until(() => (d.eval("got") as string).length > 0, 5000, "tls data");
+    await until(() => (d.eval("got") as string).length > 0, "tls data", 5000);
     expect(d.eval("got")).toBe(Buffer.from("secure hello \xff", "utf8").toString("latin1"));
     expect(srv.sni).toEqual([TLS_SNI]);
-    await until(() => srv.received().toString() === "hi");
+    await until(() => srv.received().toString() === "hi", "\"hi\" at the server");
   });
 });

@@ -8,6 +8,9 @@ import * as path from "path";
 import { buildBundle } from "../../scripts/build";
 import { startCloud, Cloud } from "../../sim/cloud";
 import { startDevice, DeviceHandle, StartOptions } from "../../sim/board";
+import { until } from "./wait";
+
+export { sleep, until, waitFor } from "./wait";
 
 export const LED = 2; // default ledPin, active low (level 0 = lit)
 export const BTN = 0; // default btnPin
@@ -116,22 +119,6 @@ export function sharedCloud(use: (cloud: Cloud) => void, opts: Record<string, an
   });
   afterEach(() => stopAll());
   afterAll(() => stopAll(cloud));
-}
-
-// Polls cond() until it returns a truthy value; rejects with `what` (and the last error) on timeout.
-export async function until<T>(cond: () => T | Promise<T>, what: string, ms = 15000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: any;
-  for (;;) {
-    try {
-      const v = await cond();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error("timed out waiting for " + what + (last ? ": " + last.message : ""));
-    await new Promise((r) => setTimeout(r, 40));
-  }
 }
 
 export function count(d: DeviceHandle, match: string | RegExp): number {

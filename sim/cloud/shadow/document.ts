@@ -1,7 +1,7 @@
 /**
  * Device Shadow document rules (PURE: no I/O, no clock; the caller passes the timestamp in epoch seconds).
  * Merge, per-leaf metadata, delta, versions, validation and every response body, per the contract
- * (/work/shared/aws-iot-contract.md section 2). Key order of every body is part of the contract.
+ * (docs/aws-iot-behaviour.md, Device Shadow). Key order of every body is part of the contract.
  */
 export type Json = null | boolean | number | string | Json[] | JsonObject;
 export interface JsonObject { [k: string]: Json }

@@ -22,7 +22,8 @@
         });
       })
       .catch(function (e) {
-        message(e.message, true);
+        // fetch itself fails (TypeError) when nothing answers: say so instead of the browser's "Failed to fetch"
+        message(e instanceof TypeError ? "the lab is not running (stopped or unreachable): start it again with npm start" : e.message, true);
         return null; // shown; nothing else to do
       });
   }
@@ -142,10 +143,28 @@
     return cards[name];
   }
 
+  // "12 s ago", "3 min ago", "2 h ago"
+  function ago(ms) {
+    var s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+    return s < 60 ? s + " s ago" : s < 3600 ? Math.floor(s / 60) + " min ago" : Math.floor(s / 3600) + " h ago";
+  }
+
+  // The readings of a device that is offline, or of any device while the lab is stopped, are stale: say how old.
+  function showAge(c) {
+    var n = c.node;
+    var stale = !live || !c.online;
+    n.setAttribute("data-stale", String(stale));
+    $(".age", n).textContent = c.lastReport ? (stale ? "stale: " : "") + ago(c.lastReport) : "no report yet";
+  }
+
   function update(d) {
     var c = cards[d.name] || makeCard(d.name);
     var n = c.node;
     var r = d.reported || {};
+    var h = d.history || [];
+    c.online = d.online;
+    c.lastReport = h.length ? h[h.length - 1][0] : 0;
+    showAge(c);
     n.setAttribute("data-online", String(d.online));
     n.setAttribute("data-wifi", String(d.wifi));
     n.setAttribute("data-sensor", String(d.sensor));
@@ -208,23 +227,57 @@
     post("/api/jobs", body).then(function (r) { if (r) message("job " + r.jobId + " created for group " + lab.group); });
   });
 
+  // Live: every control works. Stopped (the event stream broke): the lab has stopped or cannot be reached, so
+  // nothing on the page is current: each device's state is unknown, its readings stale, and the controls are off
+  // until the lab answers again (the page reconnects by itself).
+  function setLive(on) {
+    live = on;
+    var conn = $("#conn");
+    conn.textContent = on ? "live" : "lab stopped";
+    conn.setAttribute("data-state", on ? "live" : "stopped");
+    document.body.setAttribute("data-lab", on ? "live" : "stopped");
+    document.querySelectorAll("main button, #group-job").forEach(function (b) { b.disabled = !on; });
+    Object.keys(cards).forEach(function (name) {
+      var c = cards[name];
+      if (!on) {
+        c.node.setAttribute("data-online", "unknown");
+        var ob = $(".online-badge", c.node);
+        ob.textContent = "unknown";
+        ob.className = "badge online-badge unknown";
+      }
+      showAge(c);
+    });
+    if (on) {
+      if (stoppedShown) message("the lab is running again");
+      stoppedShown = false;
+    } else if (!stoppedShown) {
+      message("the lab has stopped or cannot be reached: the cards show the last known values; start it again with npm start", true);
+      stoppedShown = true;
+    }
+  }
+  var live = false;
+  var stoppedShown = false;
+
   function connect() {
     var es = new EventSource("/api/events");
-    var conn = $("#conn");
     es.addEventListener("state", function (e) {
       var s = JSON.parse(e.data);
       showLab(s.lab);
+      live = true; // before the cards, so they are not drawn stale
       s.devices.forEach(update);
-      conn.textContent = "live";
-      conn.setAttribute("data-state", "live");
+      setLive(true);
     });
     es.addEventListener("device", function (e) {
       update(JSON.parse(e.data));
     });
     es.onerror = function () {
-      conn.textContent = "reconnecting";
-      conn.setAttribute("data-state", "lost");
+      if (live || !stoppedShown) setLive(false);
+      // the browser retries by itself unless the answer was not an event stream; then try again here
+      if (es.readyState === EventSource.CLOSED) setTimeout(connect, 3000);
     };
   }
+  setInterval(function () {
+    Object.keys(cards).forEach(function (name) { showAge(cards[name]); });
+  }, 1000);
   connect();
 })();
