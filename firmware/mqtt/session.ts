@@ -11,8 +11,8 @@
 //   afresh each time; an attempt has 30 s to reach CONNACK;
 // - after CONNACK: the remembered subscriptions are restored one filter per SUBSCRIBE, each sent once
 //   the previous one is acknowledged (a lower memory peak than one big SUBSCRIBE; each SUBACK within
-//   half a keep-alive), then the queue goes out and Connected is emitted, so the app's first
-//   requests find the subscriptions in place;
+//   half a keep-alive); the queue goes right behind the last SUBSCRIBE, and Connected is emitted at
+//   the last SUBACK, so the app's first requests find the subscriptions in place;
 // - keep-alive clamped to kaMin..1200 s (kaMin default 30: AWS's range). The timer ticks every half
 //   keep-alive: when nothing was sent or nothing was received since the last tick it sends PINGREQ,
 //   and no PINGRESP packet within pingTimeout (default 10 s, at most half the keep-alive) declares
@@ -239,22 +239,27 @@ export function mqttSession(this: any, source?: any, data?: any): any {
   else if (type != UNSUBACK) session.onDown(session, "unexpected " + mqttWords(type), MqttErrorCode.Protocol);
   if (!next || session.t != link) return;
   // Subscriptions are restored one filter per SUBSCRIBE, the next after the previous SUBACK (a lower
-  // memory peak than all at once), each with half a keep-alive to be answered; then the queue goes
-  // out and the app hears Connected.
+  // memory peak than all at once), each with half a keep-alive to be answered. The queue goes right
+  // behind the last SUBSCRIBE (the broker reads them in order, so every subscription is in place for
+  // the answers), and the app hears Connected at the last SUBACK, a round trip later, so its first
+  // requests do not pile up on the queue in the socket's buffer.
   env(session, tickMs);
-  if (next < filters.length) return session.onData(session, mqttEncode(SUBSCRIBE, 0x8000 | next, [filters[next]]));
-  const queued = session.out;
-  session.out = [];
-  for (let i = 0; i < queued.length; i++) {
-    const entry = queued[i];
-    const sends = entry.charCodeAt(0);
-    if (sends > 4) env(MqttEvent.Error, { code: MqttErrorCode.GaveUp, text: "gave up a QoS 1 message after 5 sends" }, session);
-    else {
-      session.onData(session, entry.substr(3));
-      if (entry.charCodeAt(3) & 2) session.out.push(String.fromCharCode(sends + 1) + entry.substr(1, 2) + Bytes.DupQos1Publish + entry.substr(4));
+  const last = filters.length - 1; // 0: no subscriptions
+  if (next <= last) session.onData(session, mqttEncode(SUBSCRIBE, 0x8000 | next, [filters[next]]));
+  if (next == last || !last) {
+    const queued = session.out;
+    session.out = [];
+    for (let i = 0; i < queued.length; i++) {
+      const entry = queued[i];
+      const sends = entry.charCodeAt(0);
+      if (sends > 4) env(MqttEvent.Error, { code: MqttErrorCode.GaveUp, text: "gave up a QoS 1 message after 5 sends" }, session);
+      else {
+        session.onData(session, entry.substr(3));
+        if (entry.charCodeAt(3) & 2) session.out.push(String.fromCharCode(sends + 1) + entry.substr(1, 2) + Bytes.DupQos1Publish + entry.substr(4));
+      }
     }
   }
-  if (session.t != link) return;
+  if (next <= last || session.t != link) return;
   session.st = SessionState.Connected;
   env(MqttEvent.Connected, session.a >= Activity.SessionPresent, session);
 }
