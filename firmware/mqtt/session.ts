@@ -190,7 +190,6 @@ export function mqttSession(this: any, source?: any, data?: any): any {
     return;
   }
   if (!source || source !== session.t) return; // an old transport (or packets still decoded after a drop)
-  const link: MqttTransport = source;
   if (data === undefined) {
     // up: send CONNECT (the session object carries clientId, clean, username, password)
     if (session.st != SessionState.Opening) return;
@@ -203,13 +202,13 @@ export function mqttSession(this: any, source?: any, data?: any): any {
   if (typeof data == "string") {
     session.a |= Activity.Received;
     const problem = mqttFeed(session, data);
-    if (problem && session.t == link) session.onDown(session, "protocol error: " + problem, { code: MqttErrorCode.Protocol, text: "protocol error: " + problem, size: session.h ? session.len : undefined });
+    if (problem && session.t == source) session.onDown(session, "protocol error: " + problem, { code: MqttErrorCode.Protocol, text: "protocol error: " + problem, size: session.h ? session.len : undefined });
     return;
   }
   const packet: MqttPacket = data;
   const type = packet.type;
   if (type == CONNACK ? session.st != SessionState.Connecting : session.st == SessionState.Connecting) return session.onDown(session, "unexpected " + mqttWords(type), MqttErrorCode.Protocol);
-  const filters = type == CONNACK || type == SUBACK || type == PUBLISH || type == PART ? session.onDown(null) : [];
+  let filters: string[] = type == CONNACK || type == SUBACK || type == PUBLISH || type == PART ? session.onDown(null) : [];
   let next = 0; // while subscribing: the index of the next filter to subscribe to
   if (type == CONNACK) {
     if (packet.rc) return session.onDown(session, "the broker refused the connection: " + mqttWords(CONNACK, packet.rc), MqttErrorCode.BrokerRefused);
@@ -221,6 +220,7 @@ export function mqttSession(this: any, source?: any, data?: any): any {
     const topic = packet.topic!;
     let subscribed = false;
     for (let k = 1; k < filters.length; k++) if (mqttWords(filters[k].substr(1), topic)) subscribed = true;
+    filters = []; // the decoded list goes before the app runs: a lower peak
     if (subscribed) env(type == PUBLISH ? MqttEvent.Message : MqttEvent.Part, packet, session);
     else if (!packet.at) env(MqttEvent.Log, "mqtt: ignored a PUBLISH on " + topic + " (not subscribed)", session);
     if (packet.qos && (type == PUBLISH || packet.at! + packet.data!.length == packet.size)) session.onData(session, mqttEncode(PUBACK, packet.id!));
@@ -237,7 +237,7 @@ export function mqttSession(this: any, source?: any, data?: any): any {
     if (session.st == SessionState.Subscribing) next = first + codes.length;
   } else if (type == PINGRESP) session.a &= ~Activity.PingOutstanding;
   else if (type != UNSUBACK) session.onDown(session, "unexpected " + mqttWords(type), MqttErrorCode.Protocol);
-  if (!next || session.t != link) return;
+  if (!next || session.t != source) return;
   // Subscriptions are restored one filter per SUBSCRIBE, the next after the previous SUBACK (a lower
   // memory peak than all at once), each with half a keep-alive to be answered. The queue goes right
   // behind the last SUBSCRIBE (the broker reads them in order, so every subscription is in place for
@@ -259,7 +259,7 @@ export function mqttSession(this: any, source?: any, data?: any): any {
       }
     }
   }
-  if (next <= last || session.t != link) return;
+  if (next <= last || session.t != source) return;
   session.st = SessionState.Connected;
   env(MqttEvent.Connected, session.a >= Activity.SessionPresent, session);
 }

@@ -42,13 +42,15 @@ export const enum LinkState {
 
 export function wsFrame(op: number, payload: string, key?: string): string;
 export function wsFrame(link: any, chunk: string): MqttError | "";
-export function wsFrame(first: any, data: string, key?: string): any {
+// target: the opcode (encode) or the target (decode): one parameter, no alias (a local costs a variable
+// on Espruino while the function runs).
+export function wsFrame(target: any, data: string, key?: string): any {
   const C = String.fromCharCode;
   let n = data.length;
   let i = 0;
   let problem: MqttError | "" = "";
   let j;
-  if (typeof first == "number") {
+  if (typeof target == "number") {
     // encode: masked through a Uint8Array, back to a binary string with E.toString on Espruino (no
     // per-byte variables; undefined when out of memory)
     if (!key) for (key = "", j = 4; j--; ) key += C(Math.random() * 256);
@@ -58,22 +60,21 @@ export function wsFrame(first: any, data: string, key?: string): any {
     if (typeof E != "undefined") bytes = E.toString(masked);
     else for (i = 0; i < n; ) bytes += C(masked[i++]); // Node (tests, tools)
     if (typeof bytes != "string") throw "out of memory (" + n + "-byte frame)";
-    return C(128 | first) + (n < 126 ? C(128 | n) : n < 65536 ? C(254, n >> 8, n & 255) : C(255, 0, 0, 0, 0, n >>> 24, (n >> 16) & 255, (n >> 8) & 255, n & 255)) + key + bytes;
+    return C(128 | target) + (n < 126 ? C(128 | n) : n < 65536 ? C(254, n >> 8, n & 255) : C(255, 0, 0, 0, 0, n >>> 24, (n >> 16) & 255, (n >> 8) & 255, n & 255)) + key + bytes;
   }
-  // decode one chunk
-  const link = first;
-  if (link.b) {
-    data = link.b + data;
-    link.b = "";
+  // decode one chunk (target: the link)
+  if (target.b) {
+    data = target.b + data;
+    target.b = "";
   }
-  while (link.t == LinkState.Open && i < data.length && !problem) {
-    n = link.n;
+  while (target.t == LinkState.Open && i < data.length && !problem) {
+    n = target.n;
     if (n) {
       // data payload: pass it on
       const piece = i || n < data.length ? data.substr(i, n) : data;
       i += piece.length;
-      link.n = n - piece.length;
-      link.s.onData(link, piece);
+      target.n = n - piece.length;
+      target.s.onData(target, piece);
       continue;
     }
     const b0 = data.charCodeAt(i);
@@ -86,7 +87,7 @@ export function wsFrame(first: any, data: string, key?: string): any {
     if (headerLength > 2) for (n = 0, j = 2; j < headerLength; ) n = n * 256 + data.charCodeAt(i + j++);
     // reserved bits, a mask, a text frame or reserved opcode, a continuation outside a message or a
     // new message inside one, a fragmented or long control frame
-    if (b0 & 112 || b1 & 128 || (op < WsOp.Close ? op != (link.h ? WsOp.Continuation : WsOp.Binary) : op > WsOp.Pong || b0 < 128 || headerLength > 2))
+    if (b0 & 112 || b1 & 128 || (op < WsOp.Close ? op != (target.h ? WsOp.Continuation : WsOp.Binary) : op > WsOp.Pong || b0 < 128 || headerLength > 2))
       problem = { code: MqttErrorCode.Protocol, text: "ws: bad frame (bytes " + b0 + " " + b1 + ")" };
     else if (n > 1048576) problem = { code: MqttErrorCode.Protocol, text: "ws: frame too big (" + n + " bytes)", size: n };
     else if (op >= WsOp.Close) {
@@ -94,17 +95,17 @@ export function wsFrame(first: any, data: string, key?: string): any {
       if (data.length < i + headerLength + n) break;
       const payload = data.substr(i + headerLength, n);
       i += headerLength + n;
-      if (op == WsOp.Ping) link.write(payload, WsOp.Pong);
+      if (op == WsOp.Ping) target.write(payload, WsOp.Pong);
       if (op == WsOp.Close) {
-        link.write(payload.substr(0, 2), WsOp.Close);
+        target.write(payload.substr(0, 2), WsOp.Close);
         problem = { code: MqttErrorCode.Transport, text: "ws: server closed (code " + ((payload.charCodeAt(0) << 8) | payload.charCodeAt(1)) + ")" };
       }
     } else {
       i += headerLength;
-      link.n = n;
-      link.h = b0 < 128; // not FIN: inside a fragmented message
+      target.n = n;
+      target.h = b0 < 128; // not FIN: inside a fragmented message
     }
   }
-  if (!problem) link.b = data.substr(i);
+  if (!problem) target.b = data.substr(i);
   return problem;
 }
