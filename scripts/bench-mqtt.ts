@@ -13,7 +13,7 @@ import * as mp from "mqtt-packet";
 import * as mqtt from "mqtt";
 import * as esbuild from "esbuild";
 import { estimateCodeVars } from "./size";
-import { MqttDecoder, mqttPublish } from "../firmware/mqtt/codec-server";
+import { MqttDecoder, mqttPublish } from "../sim/mqtt/codec-server";
 import { startAedes } from "../test/mqtt/brokers";
 import { buildFixture, startFixture, waitEvent } from "../test/mqtt/sim-helpers";
 

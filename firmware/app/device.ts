@@ -300,7 +300,7 @@ export function dev(op: any, a?: any, b?: any): any {
           b = value < config.length ? " [cut; the whole text is in the server's log]" : "";
           dev(HookOp.Error, "refused (HTTP " + a.status + "): " + config.substr(0, value).trim() + b);
         }
-      } else if (a.code == MqttErrorCode.Skipped && a.topic && a.topic.substr(0, thingTopic.length + 5) == thingTopic + "jobs/") jobsDo(JobsOp.Oversize); // a job document over maxPkt: reject it
+      }
       return;
     case MqttEvent.Log: // (the client has printed it)
       return;

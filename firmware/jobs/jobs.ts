@@ -79,9 +79,6 @@ export const enum JobsOp {
   Accepted = 4,
   /** (jobId, msg): .../jobs/<jobId>/update/rejected */
   Rejected = 5,
-  /** the payload of notify-next or $next/get/accepted was too big to receive: ask for the
-   * execution without its document (then it is rejected) */
-  Oversize = 6,
   /** (status, reason?): record the step, then send the status update (internal) */
   SetStatus = 7,
   /** send the update in flight (internal) */
@@ -110,7 +107,6 @@ let inFlight: UpdateJobExecutionRequest | 0 = 0; // the status update sent (agai
 let tries = 0;
 let incoming: JobsNews | 0 = 0; // the message being read
 let unread = 0; // members of its job document not kept (over MaxParameters)
-let withoutDocument = 0; // 1: $next was asked for without its document (it was too large to receive)
 
 // The scanner's handler while a jobs message streams in: keeps what JobsNews describes, and
 // returns true for an object or array it needs nothing from (the scanner skips its contents).
@@ -141,7 +137,7 @@ export function jobsValue(path: string, kind: JsonKind, value: string | number |
 }
 
 export function jobsDo(op: JobsOp.Init, hook: Hook, record: JobRecord | null): void;
-export function jobsDo(op: JobsOp.Connected | JobsOp.Oversize): void;
+export function jobsDo(op: JobsOp.Connected): void;
 export function jobsDo(op: JobsOp.Next, msg: NextJobExecution): void;
 export function jobsDo(op: JobsOp.Accepted | JobsOp.Rejected, jobId: string, msg: UpdateJobExecutionAnswer): void;
 export function jobsDo(op: JobsOp.Begin, sub: string): void;
@@ -174,11 +170,10 @@ export function jobsDo(op: JobsOp, a?: any, b?: any): any {
     if (news.o == JobsOp.Next) return jobsDo(JobsOp.Next, news.m);
     return jobsDo(news.o, news.j, news.m);
   }
-  if (op == JobsOp.Connected || op == JobsOp.Oversize) {
+  if (op == JobsOp.Connected) {
     // also when the update's answer was lost (reconnect) or the execution is done: decide again from the record
-    if (op == JobsOp.Connected && busy < 2) busy = inFlight = jobDocument = 0;
-    withoutDocument = op == JobsOp.Oversize ? 1 : 0;
-    return hook(HookOp.Publish, "jobs/$next/get", op == JobsOp.Oversize ? { includeJobDocument: false } : {});
+    if (busy < 2) busy = inFlight = jobDocument = 0;
+    return hook(HookOp.Publish, "jobs/$next/get", {});
   }
   if (op == JobsOp.Next) {
     const ex: JobExecution = a && a.execution;
@@ -194,7 +189,7 @@ export function jobsDo(op: JobsOp, a?: any, b?: any): any {
     jobDocument = ex.jobDocument;
     const operation = jobDocument && jobDocument.operation;
     let reason = "";
-    if (!jobDocument) reason = withoutDocument ? "job document too large" : "no job document (a JSON object)";
+    if (!jobDocument) reason = "no job document (a JSON object)";
     else if (unread) reason = "job document has " + (Object.keys(jobDocument).length + unread) + " members; this device reads at most " + Jobs.MaxParameters;
     else if (hook(HookOp.JobOperations).split(",").indexOf(operation) < 1) reason = operation == null ? "no operation" : typeof operation == "object" ? "the operation is not a short text" : "unknown operation: " + operation;
     if (reason) return jobsDo(JobsOp.SetStatus, "REJECTED", reason);

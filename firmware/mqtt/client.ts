@@ -24,7 +24,10 @@
 // It connects at once and reconnects forever (backoff 1 s doubling to 2 min, full jitter). The
 // options object itself becomes the client (it is returned).
 
-import { MqttEvent } from "./events";
+import { MqttErrorCode, MqttEvent } from "./events";
+import { LinkState } from "../ws/frame";
+
+declare var E: any; // Espruino's (absent in Node: the watchdog then stays off)
 import { MqttOptions, MqttSession, mqttSession } from "./session";
 import { WsLink, WsOptions } from "../ws/socket";
 
@@ -33,33 +36,52 @@ export interface MqttClientOptions extends MqttOptions, WsOptions {
   onEvent?: (event: MqttEvent, arg: any) => void; // arg: see MqttEvent (events.ts)
 }
 
+// How often the adapter looks for a link that Espruino made deaf (ms): when a socket's data handler
+// throws (OUT OF MEMORY), Espruino prints "Error processing ... handler - removing it" and the
+// socket stays open with no handler. The client's one timer wakes at least this often to look.
+const enum Watch {
+  Ms = 2000,
+}
+
 // createMqttClient(options) is also the device env (session.ts, MqttEnv), one function for all (a
 // function costs ~5 Espruino variables + 1 per parameter):
 //   (options)                    makes the options object the session and starts it;
 //   (session)                    a new WebSocket link for one attempt (a session has its env in `e`);
 //   (session, ms)                (re)arms the session's single timer;
-//   (undefined, session)         the timer fired: session.onData();
+//   (undefined, session)         the timer fired: the watchdog, and session.onData() once ms are over;
 //   (event, arg, session)        an event: lines for the serial console, then o.onEvent.
-// One timer at most; never call clearTimeout() without an id (Espruino clears them all).
-export function createMqttClient(o: MqttClientOptions): MqttSession;
-export function createMqttClient(a: any, b?: any, c?: any): any {
-  if (c) {
-    if (a == MqttEvent.Log) console.log("[I] " + b);
-    else if (a == MqttEvent.Error || a == MqttEvent.Offline) console.log("[W] mqtt: " + (a == MqttEvent.Error ? b.text : "offline: " + b));
+// One timer at most; never call clearTimeout() without an id (Espruino clears them all). The timer
+// runs in slices of at most Watch.Ms (session.tl: the ms still to wait), with no clock reading.
+export function createMqttClient(options: MqttClientOptions): MqttSession;
+export function createMqttClient(first: any, second?: any, session?: any): any {
+  if (session) {
+    // an event: first = the MqttEvent, second = its argument
+    if (first == MqttEvent.Log) console.log("[I] " + second);
+    else if (first == MqttEvent.Error || first == MqttEvent.Offline) console.log("[W] mqtt: " + (first == MqttEvent.Error ? second.text : "offline: " + second));
     try {
-      const f = c.onEvent; // a plain call: a method call would hold 2 more locks on the session
-      if (f) f(a, b);
+      const onEvent = session.onEvent; // a plain call: a method call would hold 2 more locks on the session
+      if (onEvent) onEvent(first, second);
     } catch (e) {
-      console.log("[E] mqtt: event " + a + " handler threw: " + e);
+      console.log("[E] mqtt: event " + first + " handler threw: " + e);
     }
     return;
   }
-  if (a === undefined) {
-    b.tid = undefined;
-    return b.onData();
-  }
-  if (!a.e) return mqttSession.call(a, createMqttClient);
-  if (b === undefined) return new WsLink(a, a);
-  if (a.tid !== undefined) clearTimeout(a.tid);
-  a.tid = setTimeout(createMqttClient as any, b, undefined, a);
+  if (first === undefined) {
+    // the timer fired: second = the session
+    first = second;
+    first.tid = undefined;
+    if ((first.tl -= Watch.Ms) <= 0) return first.onData();
+    // the watchdog (on Espruino and in the simulator): a socket without its data handler, or any
+    // out-of-memory error flag, drops the link (a clean restart of the connection within seconds)
+    const link = first.t;
+    if (typeof E != "undefined" && link && link.c && link.t < LinkState.Closed) {
+      const why = !link.c["#ondata"] ? "the socket lost its data handler" : E.getErrorFlags().indexOf("MEMORY") >= 0 ? "out of memory" : "";
+      if (why) link.write({ code: MqttErrorCode.OutOfMemory, text: "ws: " + why + "; dropping the link" }, 0);
+    }
+    second = first.tl;
+  } else if (!first.e) return mqttSession.call(first, createMqttClient); // the options: start
+  else if (second === undefined) return new WsLink(first, first); // a link for the session's next attempt
+  else first.tl = second; // (session, ms): (re)arm the session's timer
+  if (first.tid !== undefined) clearTimeout(first.tid);
+  first.tid = setTimeout(createMqttClient as any, Math.min(second, Watch.Ms), undefined, first);
 }

@@ -35,7 +35,7 @@ export const enum MqttErrorCode {
   BrokerRefused = 5,
   /** A subscription was refused (SUBACK 0x80). topic is set. */
   SubscriptionRefused = 6,
-  /** A QoS 1 message was given up after 5 sends. topic is set when known. */
+  /** A QoS 1 message was given up after 5 sends. */
   GaveUp = 7,
   /** The API was called with a wrong argument (type, QoS, topic); nothing was sent. */
   BadArgument = 8,
@@ -43,8 +43,11 @@ export const enum MqttErrorCode {
   QueueFull = 9,
   /** The URL provider failed (for example expired credentials or no configuration). */
   NoUrl = 10,
-  /** An incoming packet over maxPacket was skipped (not delivered). topic (of a PUBLISH) and size are set. */
-  Skipped = 11,
+  /**
+   * The device ran out of memory while the link was open (Espruino then removes the socket's data
+   * handler and the link would stay deaf): the link was dropped and a new attempt follows.
+   */
+  OutOfMemory = 12,
 }
 
 export interface MqttMessage {
@@ -67,6 +70,6 @@ export interface MqttError {
   status?: number; // HttpRefused
   body?: string; // HttpRefused, at most 512 bytes
   date?: string; // HttpRefused: the server's Date header (clock correction)
-  topic?: string; // SubscriptionRefused, GaveUp, BadArgument, Skipped
-  size?: number; // Protocol, Skipped: the declared size of an oversized packet
+  topic?: string; // SubscriptionRefused, BadArgument
+  size?: number; // Protocol: the declared size of the packet being read, when known (an oversized one)
 }

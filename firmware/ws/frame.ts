@@ -20,66 +20,92 @@ import { MqttError, MqttErrorCode } from "../mqtt/events";
 
 declare var E: any;
 
+// WebSocket opcodes (RFC 6455 5.2).
+export const enum WsOp {
+  Continuation = 0,
+  Text = 1,
+  Binary = 2,
+  Close = 8,
+  Ping = 9,
+  Pong = 10,
+}
+
+// The states of a link (socket.ts keeps it in link.t; the decoder runs while it is Open).
+export const enum LinkState {
+  New = 0,
+  AwaitingUrl = 1,
+  Upgrading = 2,
+  Open = 3,
+  ReadingRefusal = 4, // a refused upgrade's body
+  Closed = 5,
+}
+
 export function wsFrame(op: number, payload: string, key?: string): string;
 export function wsFrame(link: any, chunk: string): MqttError | "";
-export function wsFrame(l: any, c: string, k?: string): any {
+// target: the opcode (encode) or the target (decode): one parameter, no alias (a local costs a variable
+// on Espruino while the function runs).
+export function wsFrame(target: any, data: string, key?: string): any {
   const C = String.fromCharCode;
-  let n = c.length;
+  let n = data.length;
   let i = 0;
-  let e: MqttError | "" = "";
+  let problem: MqttError | "" = "";
   let j;
-  if (typeof l == "number") {
-    // masked through a Uint8Array, back to a binary string with E.toString on Espruino (no
+  if (typeof target == "number") {
+    // encode: masked through a Uint8Array, back to a binary string with E.toString on Espruino (no
     // per-byte variables; undefined when out of memory)
-    if (!k) for (k = "", j = 4; j--; ) k += C(Math.random() * 256);
-    const u = new Uint8Array(n);
-    for (; i < n; i++) u[i] = c.charCodeAt(i) ^ k!.charCodeAt(i & 3);
-    let s: any = "";
-    if (typeof E != "undefined") s = E.toString(u);
-    else for (i = 0; i < n; ) s += C(u[i++]); // Node (tests, tools)
-    if (typeof s != "string") throw "out of memory (" + n + "-byte frame)";
-    return C(128 | l) + (n < 126 ? C(128 | n) : n < 65536 ? C(254, n >> 8, n & 255) : C(255, 0, 0, 0, 0, n >>> 24, (n >> 16) & 255, (n >> 8) & 255, n & 255)) + k + s;
+    if (!key) for (key = "", j = 4; j--; ) key += C(Math.random() * 256);
+    const masked = new Uint8Array(n);
+    for (; i < n; i++) masked[i] = data.charCodeAt(i) ^ key!.charCodeAt(i & 3);
+    let bytes: any = "";
+    if (typeof E != "undefined") bytes = E.toString(masked);
+    else for (i = 0; i < n; ) bytes += C(masked[i++]); // Node (tests, tools)
+    if (typeof bytes != "string") throw "out of memory (" + n + "-byte frame)";
+    return C(128 | target) + (n < 126 ? C(128 | n) : n < 65536 ? C(254, n >> 8, n & 255) : C(255, 0, 0, 0, 0, n >>> 24, (n >> 16) & 255, (n >> 8) & 255, n & 255)) + key + bytes;
   }
-  if (l.b) {
-    c = l.b + c;
-    l.b = "";
+  // decode one chunk (target: the link)
+  if (target.b) {
+    data = target.b + data;
+    target.b = "";
   }
-  while (l.t == 3 && i < c.length && !e) {
-    n = l.n;
+  while (target.t == LinkState.Open && i < data.length && !problem) {
+    n = target.n;
     if (n) {
       // data payload: pass it on
-      const p = i || n < c.length ? c.substr(i, n) : c;
-      i += p.length;
-      l.n = n - p.length;
-      l.s.onData(l, p);
+      const piece = i || n < data.length ? data.substr(i, n) : data;
+      i += piece.length;
+      target.n = n - piece.length;
+      target.s.onData(target, piece);
       continue;
     }
-    const b0 = c.charCodeAt(i);
-    const b1 = c.charCodeAt(i + 1); // NaN when absent: the header is incomplete
+    const b0 = data.charCodeAt(i);
+    const b1 = data.charCodeAt(i + 1); // NaN when absent: the header is incomplete
     const op = b0 & 15;
-    let h = 2;
+    let headerLength = 2;
     n = b1 & 127;
-    if (n > 125) h = n > 126 ? 10 : 4;
-    if (c.length < i + h) break;
-    if (h > 2) for (n = 0, j = 2; j < h; ) n = n * 256 + c.charCodeAt(i + j++);
-    if (b0 & 112 || b1 & 128 || (op < 3 ? op != (l.h ? 0 : 2) : op < 8 || op > 10 || b0 < 128 || h > 2)) e = { code: MqttErrorCode.Protocol, text: "ws: bad frame (bytes " + b0 + " " + b1 + ")" };
-    else if (n > 1048576) e = { code: MqttErrorCode.Protocol, text: "ws: frame too big (" + n + " bytes)", size: n };
-    else if (op > 7) {
+    if (n > 125) headerLength = n > 126 ? 10 : 4;
+    if (data.length < i + headerLength) break;
+    if (headerLength > 2) for (n = 0, j = 2; j < headerLength; ) n = n * 256 + data.charCodeAt(i + j++);
+    // reserved bits, a mask, a text frame or reserved opcode, a continuation outside a message or a
+    // new message inside one, a fragmented or long control frame
+    if (b0 & 112 || b1 & 128 || (op < WsOp.Close ? op != (target.h ? WsOp.Continuation : WsOp.Binary) : op > WsOp.Pong || b0 < 128 || headerLength > 2))
+      problem = { code: MqttErrorCode.Protocol, text: "ws: bad frame (bytes " + b0 + " " + b1 + ")" };
+    else if (n > 1048576) problem = { code: MqttErrorCode.Protocol, text: "ws: frame too big (" + n + " bytes)", size: n };
+    else if (op >= WsOp.Close) {
       // a control frame: wait until it is all here
-      if (c.length < i + h + n) break;
-      const p = c.substr(i + h, n);
-      i += h + n;
-      if (op == 9) l.write(p, 10);
-      if (op == 8) {
-        l.write(p.substr(0, 2), 8);
-        e = { code: MqttErrorCode.Transport, text: "ws: server closed (code " + ((p.charCodeAt(0) << 8) | p.charCodeAt(1)) + ")" };
+      if (data.length < i + headerLength + n) break;
+      const payload = data.substr(i + headerLength, n);
+      i += headerLength + n;
+      if (op == WsOp.Ping) target.write(payload, WsOp.Pong);
+      if (op == WsOp.Close) {
+        target.write(payload.substr(0, 2), WsOp.Close);
+        problem = { code: MqttErrorCode.Transport, text: "ws: server closed (code " + ((payload.charCodeAt(0) << 8) | payload.charCodeAt(1)) + ")" };
       }
     } else {
-      i += h;
-      l.n = n;
-      l.h = b0 < 128;
+      i += headerLength;
+      target.n = n;
+      target.h = b0 < 128; // not FIN: inside a fragmented message
     }
   }
-  if (!e) l.b = c.substr(i);
-  return e;
+  if (!problem) target.b = data.substr(i);
+  return problem;
 }

@@ -18,42 +18,60 @@ import { MqttErrorCode } from "../mqtt/events";
 // The GUID of RFC 6455: Sec-WebSocket-Accept = base64(SHA1(key + WS_GUID)) (socket.ts has it as a literal).
 export const WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-export function wsUpgrade(a: string, b?: string): any {
-  let e = a.indexOf("\r\n\r\n");
-  if (b == null) {
-    const q = a.split("/"); // scheme, "", host[:port], path...
-    const s = q[0];
-    const h = q[2] || "";
-    const c = h.split(":");
-    const p = c[1] ? +c[1] : s == "wss:" ? 443 : 80;
-    if ((s != "ws:" && s != "wss:") || q[1] || !c[0] || !(p > 0)) return "ws: bad URL";
-    for (b = "", e = 16; e--; ) b += String.fromCharCode(Math.random() * 256);
-    b = btoa(b);
+export interface WsUpgradeRequest {
+  h: string; // host name
+  p: number; // port
+  r: string; // the request
+  k: string; // its Sec-WebSocket-Key
+}
+export interface WsUpgradeAnswer {
+  code: number; // 0, MqttErrorCode.HttpRefused or MqttErrorCode.Protocol
+  text: string;
+  status: number;
+  body: string;
+  date: string;
+  c?: number; // the body length to wait for
+}
+
+export function wsUpgrade(url: string): WsUpgradeRequest | string;
+export function wsUpgrade(head: string, accept: string): WsUpgradeAnswer | undefined;
+export function wsUpgrade(text: string, accept?: string): any {
+  let blankLine = text.indexOf("\r\n\r\n");
+  if (accept == null) {
+    const parts = text.split("/"); // scheme, "", host[:port], path...
+    const scheme = parts[0];
+    const hostPort = parts[2] || "";
+    const host = hostPort.split(":");
+    const port = host[1] ? +host[1] : scheme == "wss:" ? 443 : 80;
+    if ((scheme != "ws:" && scheme != "wss:") || parts[1] || !host[0] || !(port > 0)) return "ws: bad URL";
+    let key = "";
+    for (let n = 16; n--; ) key += String.fromCharCode(Math.random() * 256);
+    key = btoa(key);
     return {
-      h: c[0],
-      p: p,
-      k: b,
-      r: "GET /" + q.slice(3).join("/") + " HTTP/1.1\r\nHost: " + h +
-        "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + b +
+      h: host[0],
+      p: port,
+      k: key,
+      r: "GET /" + parts.slice(3).join("/") + " HTTP/1.1\r\nHost: " + hostPort +
+        "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
         "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n",
     };
   }
-  if (e < 0) return;
-  const st = +a.substr(a.indexOf(" ") + 1, 3) | 0;
-  const r = { code: 0, text: "", status: st, body: a.substr(e + 4), date: "", c: 512 };
-  let ok = false;
-  for (const x of a.substr(0, e).split("\r\n")) {
+  if (blankLine < 0) return;
+  const status = +text.substr(text.indexOf(" ") + 1, 3) | 0;
+  const answer: WsUpgradeAnswer = { code: 0, text: "", status: status, body: text.substr(blankLine + 4), date: "", c: 512 };
+  let accepted = false;
+  for (const line of text.substr(0, blankLine).split("\r\n")) {
     // header lines (names without white space around them, as HTTP requires)
-    const j = x.indexOf(":");
-    const k = x.substr(0, j).toLowerCase();
-    const v = x.substr(j + 1).trim();
-    if (k == "sec-websocket-accept") ok = v == b;
-    if (k == "date") r.date = v;
-    if (k == "content-length") r.c = Math.min(+v, 512);
+    const colon = line.indexOf(":");
+    const name = line.substr(0, colon).toLowerCase();
+    const value = line.substr(colon + 1).trim();
+    if (name == "sec-websocket-accept") accepted = value == accept;
+    if (name == "date") answer.date = value;
+    if (name == "content-length") answer.c = Math.min(+value, 512);
   }
-  if (st != 101 || !ok) {
-    r.code = st < 200 ? MqttErrorCode.Protocol : MqttErrorCode.HttpRefused;
-    r.text = "ws: " + (st < 200 ? "bad upgrade answer" : "upgrade refused") + " (HTTP " + st + ")";
+  if (status != 101 || !accepted) {
+    answer.code = status < 200 ? MqttErrorCode.Protocol : MqttErrorCode.HttpRefused;
+    answer.text = "ws: " + (status < 200 ? "bad upgrade answer" : "upgrade refused") + " (HTTP " + status + ")";
   }
-  return r;
+  return answer;
 }

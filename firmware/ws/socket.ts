@@ -7,11 +7,11 @@
 // close() never calls it.
 //
 // Memory diet: one method (open, write and close are the same function), seven properties, the
-// frame decoder's state on the link itself, and no closures: one module-level function, ev, serves
+// frame decoder's state on the link itself, and no closures: one module-level function, onSocket, serves
 // the socket's data, error and close events (it finds its link in the socket's L: Espruino calls
 // socket callbacks with `this` = the socket) and is also the URL provider's callback.
 
-import { wsFrame } from "./frame";
+import { LinkState, WsOp, wsFrame } from "./frame";
 import { wsUpgrade } from "./handshake";
 import { MqttError, MqttErrorCode } from "../mqtt/events";
 
@@ -32,124 +32,124 @@ export interface WsOptions {
 
 // The link waiting for its URL (the session opens one link at a time; an answer for a link that
 // was closed meanwhile finds it dead, or finds no link waiting).
-let P: any;
+let linkAwaitingUrl: WsLink | 0 | undefined;
 
 // As a socket callback (this = the socket): data (a binary string), error ({message}) and close
-// (a boolean). Called plainly: the URL provider's answer (err, url) for link P.
-function ev(this: any, x?: any, u?: string): void {
-  let l: any = this && this.L;
-  let t: any;
-  if (!l) {
-    l = P;
-    P = 0;
-    if (!l || l.t != 1) return;
-    if (x || !u) return l.write({ code: MqttErrorCode.NoUrl, text: "ws: no URL (" + x + ")" }, 0);
-    const o = l.o;
-    const r = wsUpgrade(u);
-    if (typeof r == "string") return l.write({ code: MqttErrorCode.NoUrl, text: r }, 0);
-    l.t = 2;
-    l.b = "";
-    l.h = btoa(String.fromCharCode.apply(0, new Uint8Array(require("crypto").SHA1(r.k + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")) as any));
+// (a boolean). Called plainly: the URL provider's answer (err, url) for linkAwaitingUrl.
+function onSocket(this: any, data?: any, url?: string): void {
+  let link: any = this && this.L;
+  if (!link) {
+    link = linkAwaitingUrl;
+    linkAwaitingUrl = 0;
+    if (!link || link.t != LinkState.AwaitingUrl) return;
+    if (data || !url) return link.write({ code: MqttErrorCode.NoUrl, text: "ws: no URL (" + data + ")" }, 0);
+    const options: WsOptions = link.o;
+    const upgrade = wsUpgrade(url);
+    if (typeof upgrade == "string") return link.write({ code: MqttErrorCode.NoUrl, text: upgrade }, 0);
+    link.t = LinkState.Upgrading;
+    link.b = "";
+    link.h = btoa(String.fromCharCode.apply(0, new Uint8Array(require("crypto").SHA1(upgrade.k + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")) as any));
     try {
-      const s = (l.c = (o.net || require(o.tls ? "tls" : "net")).connect({ host: o.relayHost || r.h, port: o.relayPort || r.p }));
-      s.L = l;
-      s.on("data", ev);
-      s.on("error", ev);
-      s.on("close", ev);
-      s.write(r.r); // the upgrade request (Espruino sends what is written while connecting once connected)
+      const socket = (link.c = (options.net || require(options.tls ? "tls" : "net")).connect({ host: options.relayHost || upgrade.h, port: options.relayPort || upgrade.p }));
+      socket.L = link;
+      socket.on("data", onSocket);
+      socket.on("error", onSocket);
+      socket.on("close", onSocket);
+      socket.write(upgrade.r); // the upgrade request (Espruino sends what is written while connecting once connected)
     } catch (e) {
-      l.write("ws: no socket (" + e + ")", 0);
+      link.write("ws: no socket (" + e + ")", 0);
     }
     return;
   }
-  t = l.t;
-  if (t > 4) return;
+  let state = link.t;
+  if (state > LinkState.ReadingRefusal) return;
   // an error, or the end (which completes a refusal's body)
-  if (typeof x != "string") return l.write(t > 3 ? l.h : x && x.message ? "socket error: " + x.message : "socket closed", 0);
-  if (t == 2) {
+  if (typeof data != "string") return link.write(state == LinkState.ReadingRefusal ? link.h : data && data.message ? "socket error: " + data.message : "socket closed", 0);
+  if (state == LinkState.Upgrading) {
     // the upgrade answer (head bounded to 2 KB)
-    const r = wsUpgrade((l.b += x), l.h);
-    if (!r) {
-      if (l.b.length > 2048) l.write({ code: MqttErrorCode.Protocol, text: "ws: upgrade answer too long" }, 0);
+    const answer = wsUpgrade((link.b += data), link.h);
+    if (!answer) {
+      if (link.b.length > 2048) link.write({ code: MqttErrorCode.Protocol, text: "ws: upgrade answer too long" }, 0);
       return;
     }
-    l.b = "";
-    x = r.body;
-    if (!r.code) {
-      l.t = 3;
-      l.h = 0;
-      l.s.onUp(l);
-    } else if (r.status < 200) return l.write({ code: r.code, text: r.text, status: r.status }, 0);
+    link.b = "";
+    data = answer.body;
+    if (!answer.code) {
+      link.t = LinkState.Open;
+      link.h = 0;
+      link.s.onUp(link);
+    } else if (answer.status < 200) return link.write({ code: answer.code, text: answer.text, status: answer.status }, 0);
     else {
-      l.t = 4;
-      l.h = r;
-      l.n = r.c;
-      r.body = "";
-      delete r.c;
+      link.t = LinkState.ReadingRefusal;
+      link.h = answer;
+      link.n = answer.c;
+      answer.body = "";
+      delete answer.c;
     }
-    t = l.t;
+    state = link.t;
   }
-  if (t == 3) {
-    const e = wsFrame(l, x);
-    if (e) l.write(e, 0);
+  if (state == LinkState.Open) {
+    const problem = wsFrame(link, data);
+    if (problem) link.write(problem, 0);
   }
-  if (t == 4) {
+  if (state == LinkState.ReadingRefusal) {
     // a refused upgrade's body, bounded to 512 bytes
-    const h = l.h;
-    h.body = (h.body + x).substr(0, 512);
-    if (h.body.length >= l.n) l.write(h, 0);
+    const refusal = link.h;
+    refusal.body = (refusal.body + data).substr(0, 512);
+    if (refusal.body.length >= link.n) link.write(refusal, 0);
   }
 }
 
 export class WsLink {
   declare s: WsSink;
   declare o: WsOptions;
-  // t: 1 waiting for the URL, 2 upgrading, 3 open, 4 reading a refusal's body, 5 closed;
-  // c: the socket; b: the answer head so far, then frame bytes (frame.ts);
-  // h: the expected Sec-WebSocket-Accept, then the fragment flag (frame.ts) or the refusal; n: see frame.ts
-  declare t: number;
+  // Short keys (they live as long as the link):
+  //   t: the LinkState; c: the socket; b: the answer head so far, then frame bytes (frame.ts);
+  //   h: the expected Sec-WebSocket-Accept, then the fragment flag (frame.ts) or the refusal;
+  //   n: see frame.ts, or the refusal body's length to wait for
+  declare t: LinkState;
   declare c: any;
   declare b: string;
   declare h: any;
   declare n: number;
   declare open: () => void;
   declare close: () => void;
-  constructor(s: WsSink, o: WsOptions) {
-    this.s = s;
-    this.o = o;
+  constructor(sink: WsSink, options: WsOptions) {
+    this.s = sink;
+    this.o = options;
   }
-  // write(d): sends d (a binary string) in a masked binary frame when open; write(d, op): a frame
-  // of type op. open() (= write() on a new link): asks o.open for a fresh URL, then connects and
-  // upgrades. close() (= write() afterwards): closes without a report (a close frame first when
+  // write(data): sends data (a binary string) in a masked binary frame when open; write(data, op):
+  // a frame of type op. open() (= write() on a new link): asks o.open for a fresh URL, then connects
+  // and upgrades. close() (= write() afterwards): closes without a report (a close frame first when
   // open). write(error, 0): the link failed ({code, text, ...}, or a reason string: a Transport
   // error): closes it and reports the end once.
-  write(a?: any, b?: any): void {
-    const l = this;
-    const t = l.t;
-    if (b !== 0 && a != null) {
-      if (t != 3) return;
+  write(data?: any, op?: any): void {
+    const link = this;
+    const state = link.t;
+    if (op !== 0 && data != null) {
+      if (state != LinkState.Open) return;
       try {
-        l.c.write(wsFrame(b || 2, a));
+        link.c.write(wsFrame(op || WsOp.Binary, data));
       } catch (e) {
-        l.write("ws: can't send: " + ((e as any).message || e), 0);
+        link.write("ws: can't send: " + ((e as any).message || e), 0);
       }
-    } else if (!t) {
-      l.t = 1;
-      P = l;
+    } else if (!state) {
+      link.t = LinkState.AwaitingUrl;
+      linkAwaitingUrl = link;
       try {
-        l.o.open!(ev);
+        link.o.open!(onSocket);
       } catch (e) {
-        (ev as any)(e);
+        (onSocket as any)(e);
       }
-    } else if (t < 5) {
-      if (a == null) l.write("\x03\xe8", 8);
-      l.t = 5;
+    } else if (state < LinkState.Closed) {
+      if (data == null) link.write("\x03\xe8", WsOp.Close); // close code 1000
+      link.t = LinkState.Closed;
       try {
-        l.c.end();
+        link.c.end();
       } catch (e) {}
-      if (a != null) {
-        if (typeof a == "string") a = { code: MqttErrorCode.Transport, text: a };
-        l.s.onDown(l, a.text, a);
+      if (data != null) {
+        if (typeof data == "string") data = { code: MqttErrorCode.Transport, text: data };
+        link.s.onDown(link, data.text, data);
       }
     }
   }

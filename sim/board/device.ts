@@ -224,6 +224,13 @@ export class Device implements DeviceHandle {
       ),
       memory: guard(() => JSON.stringify(self.memoryOf(boot, MEMORY_CACHE_MS)), "{}"),
       sizeOf: guard((v: any) => estimateVars([v], boot.baseline), 0),
+      oomOnSocketData: guard(() => {
+        if (!self.oomOnSocketData) return false;
+        self.oomOnSocketData = false;
+        for (const f of ["CALLBACK", "LOW_MEMORY", "MEMORY"]) self.bank.errorFlags.add(f);
+        self.emitLines("OUT OF MEMORY\nERROR: Error processing Socket data handler - removing it.\nExecution Interrupted during event processing.");
+        return true;
+      }, false),
       errorFlags: guard(() => {
         const f = [...self.bank.errorFlags];
         self.bank.errorFlags.clear();
@@ -430,7 +437,12 @@ export class Device implements DeviceHandle {
     removeSensor: () => {
       this.dhtModel.reading = null;
     },
+    outOfMemoryInSocketData: () => {
+      this.oomOnSocketData = true;
+    },
   };
+  /** faults.outOfMemoryInSocketData: armed for the next socket data event */
+  private oomOnSocketData = false;
   async reboot(): Promise<void> {
     if (this.stopped) throw new Error(`${this.name} is stopped`);
     if (this.rebooting) return this.rebooting;

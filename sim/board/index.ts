@@ -62,6 +62,12 @@ export interface DeviceHandle {
     skewClock(seconds: number): void;
     setSntpSkew(seconds: number): void;
     removeSensor(): void;
+    /**
+     * The next data event of a socket runs out of memory as on Espruino: "OUT OF MEMORY", "Error
+     * processing Socket data handler - removing it", the error flags CALLBACK, LOW_MEMORY and MEMORY,
+     * and the socket keeps no data handler (the data is lost; the socket stays open).
+     */
+    outOfMemoryInSocketData(): void;
   };
   telnet: { mode: string };
   wifiStatus: { station: string; [k: string]: any };

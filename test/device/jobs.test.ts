@@ -1,8 +1,8 @@
 // Jobs runner (pure) with fake hooks.
 import type { JobRecord as JobRec } from "../../firmware/jobs/jobs";
-import { jobsAccepted, jobsConnected, jobsInit, jobsMsg, jobsNext, jobsOversize, jobsRejected } from "../fuzz/app-modules";
+import { jobsAccepted, jobsConnected, jobsInit, jobsMsg, jobsNext, jobsRejected } from "../fuzz/app-modules";
 
-const J = { connected: jobsConnected, onNext: jobsNext, onAccepted: jobsAccepted, onRejected: jobsRejected, oversize: jobsOversize };
+const J = { connected: jobsConnected, onNext: jobsNext, onAccepted: jobsAccepted, onRejected: jobsRejected };
 
 function make(rec: JobRec | null = null) {
   const out: { sub: string; msg: any }[] = [];
@@ -140,14 +140,6 @@ test("connection lost while waiting for an answer: decided again from the record
   j.connected(); // reconnect while the handler runs: not run twice
   j.onNext(ex("w1", { operation: "blink" }, 2));
   expect(st.runs.length).toBe(1);
-});
-
-test("oversize document: ask without document, then REJECTED with a reason", () => {
-  const { j, out } = make();
-  j.oversize();
-  expect(last(out)).toEqual({ sub: "jobs/$next/get", msg: { includeJobDocument: false } });
-  j.onNext({ execution: { jobId: "big", versionNumber: 1, executionNumber: 1 } });
-  expect(last(out).msg).toMatchObject({ status: "REJECTED", statusDetails: { reason: "job document too large" } });
 });
 
 test("Storage full: the handler is not started (it could run twice after a reboot), FAILED instead", () => {

@@ -72,7 +72,6 @@ export function shadowMsg(sub: string, m: any, slices?: number[]): string {
 // ---- jobs
 export const jobsInit = (hooks: JobHooks, r: JobRec | null): void => jobsDo(JobsOp.Init, hookOf(hooks), r);
 export const jobsConnected = (): void => jobsDo(JobsOp.Connected);
-export const jobsOversize = (): void => jobsDo(JobsOp.Oversize);
 // sub: the topic after ".../jobs/"
 export function jobsMsg(sub: string, m: any, slices?: number[]): string {
   jobsDo(JobsOp.Begin, sub);
@@ -93,7 +92,6 @@ export interface ShadowApi {
 }
 export interface JobsApi {
   connected(): void;
-  oversize(): void;
   onNext(m: any): void;
   onAccepted(jobId: string, m: any): void;
   onRejected(jobId: string, m: any): void;
@@ -152,5 +150,5 @@ export function jobsApi(t: TestJobHooks, rec: JobRec | null): JobsApi {
     },
     rec,
   );
-  return { connected: jobsConnected, oversize: jobsOversize, onNext: jobsNext, onAccepted: jobsAccepted, onRejected: jobsRejected };
+  return { connected: jobsConnected, onNext: jobsNext, onAccepted: jobsAccepted, onRejected: jobsRejected };
 }

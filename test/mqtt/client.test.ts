@@ -113,7 +113,8 @@ test("an exception in the app's event handler is logged and changes nothing", ()
       if (t == MqttEvent.Message || t == MqttEvent.Connected) throw new Error("app bug");
     },
   });
-  answer(socks[0], false);
+  c.subscribe("a", 1);
+  answer(socks[0]);
   expect(c.connected()).toBe(true);
   // a QoS 1 PUBLISH (id 5) in a binary frame: delivered (the handler throws), still acknowledged
   socks[0].emit("data", "\x82\x08\x32\x06\x00\x01a\x00\x05x");
@@ -121,10 +122,54 @@ test("an exception in the app's event handler is logged and changes nothing", ()
   // client frames: 0x82, 0x80 | length, the 4-byte mask, the masked packet
   const unmask = (f: string) => f.substr(6).replace(/[^]/g, (ch, i) => String.fromCharCode(ch.charCodeAt(0) ^ f.charCodeAt(2 + (i % 4))));
   const sent = socks[0].written.slice(1).map(unmask);
-  expect(sent.length).toBe(2); // CONNECT, PUBACK
-  expect(sent[1]).toBe("\x40\x02\x00\x05");
+  expect(sent.length).toBe(3); // CONNECT, SUBSCRIBE, PUBACK
+  expect(sent[2]).toBe("\x40\x02\x00\x05");
   expect(c.connected()).toBe(true);
   jest.advanceTimersByTime(1000);
   expect(socks.length).toBe(1);
   log.mockRestore();
+});
+
+// On Espruino (and in the simulator) a socket data handler that runs out of memory is removed and
+// the error flags say MEMORY; the client's timer looks every 2 s and drops such a link.
+describe("a link made deaf by running out of memory is dropped within seconds and comes back", () => {
+  let flags: string[] = [];
+  beforeEach(() => {
+    flags = [];
+    (global as any).E = { getErrorFlags: () => flags.splice(0) };
+  });
+  afterEach(() => delete (global as any).E);
+  // a socket that keeps its data handler where Espruino does ("#ondata")
+  class EspSock extends FakeSock {
+    on(ev: string, f: any): this {
+      if (ev == "data") (this as any)["#ondata"] = f;
+      return super.on(ev, (...a: any[]) => (ev != "data" || (this as any)["#ondata"]) && f.apply(this, a));
+    }
+  }
+  for (const cause of ["the handler was removed", "the MEMORY flag"]) {
+    test(cause, () => {
+      const socks: EspSock[] = [];
+      const net = { connect: () => (socks.push(new EspSock()), socks[socks.length - 1]) };
+      const errs: any[] = [];
+      const log = jest.spyOn(console, "log").mockImplementation(() => {});
+      const c = createMqttClient({ clientId: "t1", net, keepAlive: 60, backoffMin: 100, backoffMax: 100, open: (cb) => cb(null, "ws://h/mqtt"), onEvent: (t, a) => t == MqttEvent.Error && errs.push(a) });
+      c.subscribe("a/#", 1);
+      answer(socks[0]);
+      expect(c.connected()).toBe(true);
+      jest.advanceTimersByTime(10000); // healthy: nothing happens
+      expect(c.connected()).toBe(true);
+      expect(jest.getTimerCount()).toBe(1);
+      if (cause == "the MEMORY flag") flags.push("CALLBACK", "LOW_MEMORY", "MEMORY");
+      else delete (socks[0] as any)["#ondata"];
+      jest.advanceTimersByTime(2000);
+      expect(c.connected()).toBe(false);
+      expect(socks[0].ended).toBe(1);
+      expect(errs).toEqual([{ code: MqttErrorCode.OutOfMemory, text: cause == "the MEMORY flag" ? "ws: out of memory; dropping the link" : "ws: the socket lost its data handler; dropping the link" }]);
+      jest.advanceTimersByTime(100);
+      expect(socks.length).toBe(2);
+      answer(socks[1]);
+      expect(c.connected()).toBe(true);
+      log.mockRestore();
+    });
+  }
 });

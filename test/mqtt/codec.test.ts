@@ -1,15 +1,15 @@
 // MQTT codec: byte-exact vectors against mqtt-packet (the reference), and fast-check properties
-// for the streaming decoder (random splits, garbage, oversize skipping).
+// for the streaming decoder (random splits, garbage, PUBLISH over the limit streamed as parts).
 import * as fc from "fast-check";
 import * as mp from "mqtt-packet";
 import {
   CONNACK, CONNECT, DISCONNECT, MqttPacket, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL,
-  SKIPPED, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE, mqtt as mqttEnc, mqtt as mqttSay, mqtt as mqttFeed,
+  MqttLimit, PART, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE, mqtt as mqttEnc, mqtt as mqttSay, mqtt as mqttFeed,
 } from "../../firmware/mqtt/codec";
 import {
   MqttDecoder, MQTT_DISCONNECT, MQTT_PINGREQ, MQTT_PINGRESP,
   connackWords, encodeLength, mqttAck, mqttConnack, mqttConnect, mqttPublish, mqttSuback, mqttSubscribe, mqttUnsubscribe,
-} from "../../firmware/mqtt/codec-server";
+} from "../../sim/mqtt/codec-server";
 
 const bin = (b: Buffer) => b.toString("latin1");
 const ref = (o: any) => bin(mp.generate(o as any));
@@ -26,6 +26,28 @@ function decodeAll(s: string, max = 1 << 20, splits?: number[]): { pk: MqttPacke
     expect((d.body || "").length).toBeLessThanOrEqual(max);
   }
   return { pk, err };
+}
+// consecutive PART slices of one message glued back: {type: PART, topic, qos, id, payload, slices, size};
+// checks that they are in order (at), the first at 0 and the last ending at size
+function glued(pk: MqttPacket[]): any[] {
+  const out: any[] = [];
+  for (const p of pk) {
+    const last = out[out.length - 1];
+    if (p.type != PART) out.push(p);
+    else if (p.at == 0) out.push({ type: PART, topic: p.topic, qos: p.qos, id: p.id, payload: p.data, slices: 1, size: p.size, open: p.data!.length < p.size! });
+    else {
+      expect(last && last.type == PART && last.open && last.topic == p.topic && last.size == p.size).toBe(true);
+      expect(p.at).toBe(last.payload.length);
+      last.payload += p.data;
+      last.slices++;
+      last.open = last.payload.length < p.size!;
+    }
+  }
+  for (const m of out) if (m.type == PART) {
+    expect(m.open).toBe(false);
+    delete m.open;
+  }
+  return out;
 }
 function one(s: string): MqttPacket {
   const r = decodeAll(s);
@@ -176,24 +198,41 @@ describe("decoder rejects malformed input with a clear error", () => {
   });
 });
 
-describe("oversize packets are skipped without buffering", () => {
-  test("a big QoS 1 PUBLISH is reported once with topic, id and size; the next packet decodes", () => {
-    const big = mqttPublish("big/topic", "z".repeat(5000), 1, false, false, 77);
+describe("a PUBLISH over maxPacket streams as parts; anything else over it is a protocol error", () => {
+  test("a big QoS 1 PUBLISH comes out as slices, one per chunk, with topic, id and size; the next packet decodes", () => {
+    const big = mqttPublish("big/topic", "z".repeat(4990) + "end\x00\xff", 1, false, false, 77);
     const s = big + MQTT_PINGRESP;
     for (const splits of [[], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 100, 4000], Array.from({ length: 5003 }, (_, i) => i + 1)]) {
       const r = decodeAll(s, 1024, splits);
       expect(r.err).toBe("");
-      expect(r.pk).toEqual([{ type: SKIPPED, ptype: PUBLISH, size: big.length, topic: "big/topic", qos: 1, id: 77 }, { type: PINGRESP }]);
+      const chunksWithPayload = splits.concat([s.length]).filter((at, k, a) => at > 2 + 2 + 9 + 2 && (k == 0 || a[k - 1] < big.length)).length;
+      expect(r.pk.filter((p) => p.type == PART).length).toBeLessThanOrEqual(chunksWithPayload);
+      expect(glued(r.pk)).toEqual([{ type: PART, topic: "big/topic", qos: 1, id: 77, payload: "z".repeat(4990) + "end\x00\xff", size: 4995, slices: expect.any(Number) }, { type: PINGRESP }]);
     }
   });
-  test("only the first bytes are kept (at most 260, never over the limit): a long topic is cut in the report", () => {
-    const t = "t".repeat(300);
-    const r = decodeAll(mqttPublish(t, "p".repeat(100), 1, false, false, 5), 200);
-    expect(r.pk).toEqual([{ type: SKIPPED, ptype: PUBLISH, size: 3 + 2 + 300 + 2 + 100, topic: "t".repeat(198), qos: 1, id: 0 }]);
-    const r2 = decodeAll(mqttPublish(t, "p".repeat(5000), 1, false, false, 5), 4096);
-    expect(r2.pk).toEqual([{ type: SKIPPED, ptype: PUBLISH, size: 3 + 2 + 300 + 2 + 5000, topic: "t".repeat(258), qos: 1, id: 0 }]);
-    const r3 = decodeAll(mqttSuback(7, new Array(300).fill(1)), 100);
-    expect(r3.pk).toEqual([{ type: SKIPPED, ptype: SUBACK, size: 3 + 302, id: 0 }]);
+  test("QoS 0, and an empty payload (one empty slice)", () => {
+    expect(glued(decodeAll(mqttPublish("t", "q".repeat(300), 0, false, false, 0), 100, [50, 150]).pk)).toEqual([{ type: PART, topic: "t", qos: 0, id: undefined, payload: "q".repeat(300), size: 300, slices: 3 }]);
+    // 14 bytes: over a 12-byte limit, while its topic (2 + 10 bytes) fits
+    const r = decodeAll(mqttPublish("0123456789", "", 0, false, false, 0), 12);
+    expect(r).toEqual({ err: "", pk: [{ type: PART, topic: "0123456789", qos: 0, data: "", at: 0, size: 0 }] });
+  });
+  test("the topic of a streamed PUBLISH must fit within maxPacket; a QoS 1 one needs a packet id", () => {
+    expect(decodeAll(mqttPublish("t".repeat(300), "p".repeat(100), 1, false, false, 5), 200).err).toBe("bad PUBLISH (topic length 300)");
+    expect(decodeAll("\x32" + encodeLength(2 + 1 + 2 + 300) + "\x00\x01t\x00\x00" + "p".repeat(300), 200).err).toBe("bad PUBLISH (packet id 0)");
+    expect(decodeAll("\x30" + encodeLength(300) + "\x00\x00" + "p".repeat(298), 200).err).toBe("bad PUBLISH (topic length 0)");
+  });
+  test("any other packet over maxPacket is a protocol error", () => {
+    expect(decodeAll(mqttSuback(7, new Array(300).fill(1)), 100)).toEqual({ pk: [], err: "a 305-byte SUBACK (limit 100)" });
+  });
+  test("a PUBLISH declared longer than AWS IoT can send (128 KB payload, 256-byte topic) is a protocol error at once", () => {
+    expect(MqttLimit.AwsPublishBody).toBe(131332);
+    const head = (n: number) => "\x32" + encodeLength(n);
+    expect(decodeAll(head(131333), 4096).err).toBe("a " + (131333 + 4) + "-byte PUBLISH (AWS IoT sends at most 128 KB)");
+    expect(decodeAll(head(268435455), 4096).err).toMatch(/^a 268435460-byte PUBLISH/);
+    // the largest AWS can send is streamed
+    const r = decodeAll(mqttPublish("a".repeat(256), "x".repeat(131072), 1, false, false, 1), 4096, [4000, 70000]);
+    expect(r.err).toBe("");
+    expect(glued(r.pk)).toEqual([expect.objectContaining({ type: PART, size: 131072, slices: 3 })]);
   });
 });
 
@@ -258,7 +297,7 @@ describe("decoder properties", () => {
       { numRuns: 200 }
     );
   });
-  test("oversize packets are skipped across any split, the rest decodes, nothing over the limit is held", () => {
+  test("a PUBLISH over the limit streams as parts across any split, the rest decodes, nothing over the limit is held", () => {
     fc.assert(
       fc.property(
         fc.array(fc.oneof(packetArb, fc.record({ n: fc.integer({ min: 200, max: 3000 }), i: fc.integer({ min: 1, max: 65535 }) }).map((x) => mqttPublish("big", "B".repeat(x.n), 1, false, false, x.i))), { minLength: 1, maxLength: 8 })
@@ -267,10 +306,12 @@ describe("decoder properties", () => {
           const max = 180;
           const r = decodeAll(ps.join(""), max, splits);
           expect(r.err).toBe("");
-          expect(r.pk.length).toBe(ps.length);
+          const g = glued(r.pk);
+          expect(g.length).toBe(ps.length);
           ps.forEach((raw, k) => {
-            if (raw.length > max) expect(r.pk[k]).toMatchObject({ type: SKIPPED, size: raw.length });
-            else expect(r.pk[k]).toEqual(one(raw));
+            const whole = one(raw);
+            if (raw.length > max) expect(g[k]).toEqual({ type: PART, topic: whole.topic, qos: whole.qos, id: whole.id, payload: whole.payload, size: whole.payload!.length, slices: expect.any(Number) });
+            else expect(g[k]).toEqual(whole);
           });
         }
       ),

@@ -1,5 +1,5 @@
 // A fake transport + timer for the session state machine (no sockets, no real time).
-import { MqttDecoder } from "../../firmware/mqtt/codec-server";
+import { MqttDecoder } from "../../sim/mqtt/codec-server";
 import { MqttPacket } from "../../firmware/mqtt/codec";
 import { MqttEnv, MqttOptions, MqttSession, MqttTransport, mqttSession } from "../../firmware/mqtt/session";
 import { MqttEvent } from "../../firmware/mqtt/events";

@@ -1,6 +1,6 @@
 // The session state machine against a fake transport and a fake timer.
 import { CONNECT, DISCONNECT, PINGREQ, PUBACK, PUBLISH, PUBREL, SUBSCRIBE } from "../../firmware/mqtt/codec";
-import { mqttAck, mqttConnack, mqttPublish, mqttSuback, MQTT_PINGRESP } from "../../firmware/mqtt/codec-server";
+import { mqttAck, mqttConnack, mqttPublish, mqttSuback, MQTT_PINGRESP } from "../../sim/mqtt/codec-server";
 import { CONNECTED, CONNECTING, MqttEnv, SUBSCRIBING, WAIT } from "../../firmware/mqtt/session";
 import { FakeWorld } from "./fake";
 import { MqttErrorCode, MqttEvent } from "../../firmware/mqtt/events";
@@ -15,12 +15,17 @@ function up(w: FakeWorld, sp = false, suback = true) {
   if (suback) subackAll(w);
   return l;
 }
-// answers every SUBSCRIBE not answered yet with all-granted (or the given codes)
+// answers every SUBSCRIBE not answered yet with all-granted (or the given codes), including the ones
+// each SUBACK brings (the session subscribes one filter after the other)
 function subackAll(w: FakeWorld, codes?: number[]) {
   const l: any = w.link;
-  const subs = l.sent.filter((p: any) => p.type == SUBSCRIBE);
-  for (const p of subs.slice(l.acked || 0)) w.s.onData(l, mqttSuback(p.id!, codes || p.qoss!));
-  l.acked = subs.length;
+  for (;;) {
+    const subs = l.sent.filter((p: any) => p.type == SUBSCRIBE);
+    if (subs.length <= (l.acked || 0)) return;
+    const p = subs[l.acked || 0];
+    l.acked = (l.acked || 0) + 1;
+    w.s.onData(l, mqttSuback(p.id!, codes || p.qoss!));
+  }
 }
 const types = (w: FakeWorld) => w.link.sent.map((p) => p.type);
 
@@ -101,32 +106,50 @@ describe("connect", () => {
 });
 
 describe("subscriptions", () => {
-  test("restored on every connect, 8 filters per SUBSCRIBE, before queued publishes; connect once acknowledged", () => {
+  test("restored on every connect one filter at a time, each after the previous SUBACK, the queue behind the last; connect once all acknowledged", () => {
     const w = new FakeWorld();
     for (let i = 0; i < 10; i++) w.s.subscribe("t/" + i + "/#", i % 2);
     w.s.subscribe("t/4/#", 1); // again, with another QoS: replaces
     w.s.publish("out", "queued", 1);
     const l = up(w, false, false);
-    expect(types(w)).toEqual([CONNECT, SUBSCRIBE, SUBSCRIBE, PUBLISH]);
-    expect(l.sent[1].filters).toEqual(["t/0/#", "t/1/#", "t/2/#", "t/3/#", "t/4/#", "t/5/#", "t/6/#", "t/7/#"]);
-    expect(l.sent[1].qoss).toEqual([0, 1, 0, 1, 1, 1, 0, 1]);
-    expect(l.sent[2].filters).toEqual(["t/8/#", "t/9/#"]);
-    expect(l.sent[2].qoss).toEqual([0, 1]);
-    expect(w.s.st).toBe(SUBSCRIBING);
-    expect(w.s.connected()).toBe(false);
-    w.s.onData(l, mqttSuback(l.sent[1].id!, [0, 1, 0, 0x80, 0, 1, 0, 1]));
-    expect(w.ev(MqttEvent.Error)).toEqual([{ code: MqttErrorCode.SubscriptionRefused, text: "subscription refused: t/3/#", topic: "t/3/#" }]);
-    expect(w.ev(MqttEvent.Connected)).toEqual([]);
-    w.s.onData(l, mqttSuback(l.sent[2].id!, [0x80, 1]));
-    expect(w.ev(MqttEvent.Error).map((e) => e.text)).toEqual(["subscription refused: t/3/#", "subscription refused: t/8/#"]);
+    expect(types(w)).toEqual([CONNECT, SUBSCRIBE]); // one at a time: a lower memory peak
+    const qos = [0, 1, 0, 1, 1, 1, 0, 1, 0, 1];
+    for (let i = 0; i < 10; i++) {
+      const sub = l.sent.filter((p) => p.type == SUBSCRIBE).pop()!;
+      expect(l.sent.filter((p) => p.type == PUBLISH).length).toBe(i < 9 ? 0 : 1); // the queue right behind the last SUBSCRIBE
+      expect(sub).toMatchObject({ type: SUBSCRIBE, filters: ["t/" + i + "/#"], qoss: [qos[i]] });
+      expect(w.s.st).toBe(SUBSCRIBING);
+      expect(w.s.connected()).toBe(false);
+      w.s.onData(l, mqttSuback(sub.id!, [i == 3 || i == 8 ? 0x80 : qos[i]]));
+    }
+    expect(types(w)).toEqual([CONNECT].concat(new Array(10).fill(SUBSCRIBE), [PUBLISH]));
+    expect(w.ev(MqttEvent.Error)).toEqual([3, 8].map((i) => ({ code: MqttErrorCode.SubscriptionRefused, text: "subscription refused: t/" + i + "/#", topic: "t/" + i + "/#" })));
     expect(w.ev(MqttEvent.Connected)).toEqual([false]);
     expect(w.s.connected()).toBe(true);
     // reconnect: all of them come back (a refused one is asked again)
     w.s.onDown(l, "socket closed");
     w.advance(2000);
     const l2 = up(w);
-    expect(l2.sent.filter((p) => p.type == SUBSCRIBE).map((p) => p.filters!.length)).toEqual([8, 2]);
+    expect(l2.sent.filter((p) => p.type == SUBSCRIBE).map((p) => p.filters!.length)).toEqual(new Array(10).fill(1));
     expect(w.ev(MqttEvent.Connected)).toEqual([false, false]);
+  });
+  test("each SUBACK has half a keep-alive; subscribe() while subscribing joins the chain, while connected goes out at once", () => {
+    const w = new FakeWorld({ keepAlive: 60 });
+    w.s.subscribe("a", 1);
+    w.s.subscribe("b", 1);
+    const l = up(w, false, false);
+    w.advance(29999);
+    w.s.onData(l, mqttSuback(l.sent[1].id!, [1])); // "a", just in time: "b" gets its own 30 s
+    (l as any).acked = 1; // (for subackAll)
+    w.s.subscribe("c", 0); // while subscribing: not sent now
+    expect(l.sent.filter((p) => p.type == SUBSCRIBE).map((p) => p.filters![0])).toEqual(["a", "b"]);
+    w.advance(29999);
+    expect(w.ev(MqttEvent.Error)).toEqual([]);
+    subackAll(w);
+    expect(l.sent.filter((p) => p.type == SUBSCRIBE).map((p) => p.filters![0])).toEqual(["a", "b", "c"]);
+    expect(w.s.connected()).toBe(true);
+    w.s.subscribe("d", 1);
+    expect(l.sent[l.sent.length - 1]).toMatchObject({ type: SUBSCRIBE, filters: ["d"] });
   });
   test("no SUBACK in time (half a keep-alive) -> reconnect", () => {
     const w = new FakeWorld({ keepAlive: 60 });
@@ -245,22 +268,72 @@ describe("publish, QoS 1 and the offline queue", () => {
   });
   test("incoming QoS 1 is delivered then acknowledged; QoS 0 just delivered", () => {
     const w = new FakeWorld();
+    w.s.subscribe("in/+", 0);
     const l = up(w);
     w.s.onData(l, mqttPublish("in/x", '{"a":1}', 1, false, false, 9) + mqttPublish("in/y", "\xff", 0, true, false, 0));
     expect(w.ev(MqttEvent.Message).map((m) => [m.topic, m.payload, m.qos, m.retain])).toEqual([["in/x", '{"a":1}', 1, 0], ["in/y", "\xff", 0, 1]]);
     expect(l.sent.filter((p) => p.type == PUBACK)).toEqual([{ type: PUBACK, id: 9 }]);
   });
-  test("an oversize message is skipped, reported, acknowledged; the next one arrives", () => {
+  test("a message over maxPacket reaches the app as Part slices as it streams in, acknowledged after its last byte", () => {
     const w = new FakeWorld({ maxPacket: 100 });
+    w.s.subscribe("in/+", 1);
     const l = up(w);
-    const big = mqttPublish("in/big", "B".repeat(500), 1, false, false, 33);
-    for (let i = 0; i < big.length; i += 37) w.s.onData(l, big.substr(i, 37));
+    const payload = Array.from({ length: 500 }, (_, i) => String.fromCharCode(i & 255)).join("");
+    const big = mqttPublish("in/big", payload, 1, false, false, 33);
+    const pubacks = () => l.sent.filter((p) => p.type == PUBACK);
+    let chunks = 0;
+    for (let i = 0; i < big.length; i += 37) {
+      w.s.onData(l, big.substr(i, 37));
+      chunks++;
+      expect(w.ev(MqttEvent.Part).length).toBeLessThanOrEqual(chunks); // at most one slice per chunk
+      if (i + 37 < big.length) expect(pubacks()).toEqual([]); // not before the last byte
+      expect((w.s.body || "").length).toBeLessThanOrEqual(100); // never buffered whole
+    }
     w.s.onData(l, mqttPublish("in/small", "ok", 0, false, false, 0));
-    expect(w.ev(MqttEvent.Error).map((e) => e.text)).toEqual(["skipped a " + big.length + "-byte PUBLISH on in/big (limit 100)"]);
-    expect(l.sent.filter((p) => p.type == PUBACK)).toEqual([{ type: PUBACK, id: 33 }]);
-    expect(w.ev(MqttEvent.Message).map((m) => m.topic)).toEqual(["in/small"]);
+    const parts = w.ev(MqttEvent.Part);
+    expect(parts.length).toBeGreaterThan(10);
+    parts.forEach((p, k) => {
+      expect(p).toMatchObject({ topic: "in/big", size: 500, at: parts.slice(0, k).reduce((n, q) => n + q.data.length, 0) });
+    });
+    expect(parts.map((p) => p.data).join("")).toBe(payload);
+    expect(pubacks()).toEqual([{ type: PUBACK, id: 33 }]);
+    expect(w.ev(MqttEvent.Message).map((m) => m.topic)).toEqual(["in/small"]); // within maxPacket: one Message
+    expect(w.ev(MqttEvent.Error)).toEqual([]);
     expect(w.s.connected()).toBe(true);
-    expect(w.s.body!.length).toBeLessThanOrEqual(100);
+  });
+  test("a PUBLISH on a topic no subscription matches is ignored with a log line (acknowledged if QoS 1), whole or in parts", () => {
+    const w = new FakeWorld({ maxPacket: 100 });
+    w.s.subscribe("$aws/things/t1/jobs/+/+/+", 1);
+    w.s.subscribe("dev/+/in/#", 1);
+    const l = up(w);
+    const send = (t: string, p: string, q: number, id: number) => w.s.onData(l, mqttPublish(t, p, q, false, false, id));
+    send("x", "{}", 1, 1); // never subscribed (a job notice lookalike)
+    send("$aws/things/t1/jobs/notify-next", "{}", 0, 0); // two levels, not three
+    send("dev/a/in", "{}", 0, 0); // '#' includes the parent level
+    send("dev/a/in/b/c", "{}", 0, 0);
+    send("dev/a/out/b", "{}", 1, 2);
+    send("$aws/things/t1/jobs/j1/get/accepted", "z".repeat(300), 1, 3); // in parts
+    send("other/big", "z".repeat(300), 1, 4); // in parts, not subscribed
+    expect(w.ev(MqttEvent.Message).map((m) => m.topic)).toEqual(["dev/a/in", "dev/a/in/b/c"]);
+    expect(w.ev(MqttEvent.Part).map((m) => m.topic)).toEqual(["$aws/things/t1/jobs/j1/get/accepted"]);
+    expect(w.ev(MqttEvent.Log)).toEqual(["x", "$aws/things/t1/jobs/notify-next", "dev/a/out/b", "other/big"].map((t) => "mqtt: ignored a PUBLISH on " + t + " (not subscribed)"));
+    expect(l.sent.filter((p) => p.type == PUBACK).map((p) => p.id)).toEqual([1, 2, 3, 4]);
+    expect(w.s.connected()).toBe(true);
+  });
+  test("a PUBLISH declared longer than AWS can send, or another packet over maxPacket, is a protocol error: the link is dropped and comes back", () => {
+    const w = new FakeWorld({ maxPacket: 2048 });
+    w.s.subscribe("a/#", 1);
+    let l = up(w);
+    w.s.onData(l, "\x32\x86\x82\x08"); // remaining length 131334: over AWS's 131332
+    expect(l.closed).toBe(1);
+    expect(w.ev(MqttEvent.Error)).toEqual([{ code: MqttErrorCode.Protocol, text: "protocol error: a 131338-byte PUBLISH (AWS IoT sends at most 128 KB)", size: 131338 }]);
+    expect(w.ev(MqttEvent.Offline)).toEqual(["protocol error: a 131338-byte PUBLISH (AWS IoT sends at most 128 KB)"]);
+    w.advance(w.timerAt - w.now);
+    l = up(w);
+    expect(w.s.connected()).toBe(true);
+    w.s.onData(l, mqttSuback(0x8001, new Array(3000).fill(1)));
+    expect(w.ev(MqttEvent.Error)[1]).toMatchObject({ code: MqttErrorCode.Protocol, text: "protocol error: a 3005-byte SUBACK (limit 2048)" });
+    expect(l.closed).toBe(1);
   });
   test("malformed input closes that connection only; the next one works", () => {
     const w = new FakeWorld();
@@ -275,6 +348,7 @@ describe("publish, QoS 1 and the offline queue", () => {
   });
   test("a packet that makes the app drop the connection: the rest of that chunk is ignored", () => {
     const w = new FakeWorld();
+    w.s.subscribe("in/#", 1);
     const l = up(w);
     const env = w.s.e;
     w.s.e = ((a: any, b: any, c: any) => {
@@ -284,7 +358,7 @@ describe("publish, QoS 1 and the offline queue", () => {
     }) as MqttEnv;
     w.s.onData(l, mqttPublish("in/1", "x", 1, false, false, 5) + mqttPublish("in/2", "y", 0, false, false, 0));
     expect(w.events.filter((e) => e[0] == MqttEvent.Message).map((e) => e[1].topic)).toEqual(["in/1"]);
-    expect(l.sent.map((p) => p.type)).toEqual([CONNECT, DISCONNECT]); // no PUBACK after the close
+    expect(l.sent.map((p) => p.type)).toEqual([CONNECT, SUBSCRIBE, DISCONNECT]); // no PUBACK after the close
     expect(l.closed).toBe(1);
   });
   test("bad topics and QoS 2 are refused in plain words", () => {
@@ -293,9 +367,54 @@ describe("publish, QoS 1 and the offline queue", () => {
     w.s.publish("a", "x", 2);
     w.s.publish("", "x", 0);
     w.s.publish("a\x00b", "x", 0);
-    expect(w.ev(MqttEvent.Error).map((e) => e.text)).toEqual(['bad topic "a/+"', "bad QoS 2", 'bad topic ""', 'bad topic "a\x00b"']);
+    expect(w.ev(MqttEvent.Error).map((e) => e.text)).toEqual(['bad topic "a/+"', "publish: bad QoS 2 (0 or 1)", 'bad topic ""', 'bad topic "a\x00b"']);
     expect(w.ev(MqttEvent.Error).map((e) => e.code)).toEqual([1, 2, 3, 4].map(() => MqttErrorCode.BadArgument));
     expect(w.s.out).toEqual([]);
+  });
+  test("calls with wrong argument types: numbers and booleans are sent as text, the rest refused (BadArgument); never a SUBSCRIBE or a disconnect", () => {
+    const w = new FakeWorld();
+    w.s.subscribe("keep/#", 1);
+    const l = up(w);
+    const api: any = w.s;
+    api.publish("t/a", 42, 1); // once sent a SUBSCRIBE to t/a
+    api.publish("t/c", true, 0);
+    api.publish("t/b", undefined, 0); // once closed the link
+    api.publish("t/d", null, 0);
+    api.publish("t/e", { a: 1 }, 0);
+    api.publish("t/f", ["x"], 1);
+    api.publish("t/g", "x"); // no QoS
+    api.publish("t/h", "x", "1");
+    api.publish(42, "x", 0);
+    api.publish(undefined, "x", 0);
+    api.subscribe("s/a", "1");
+    api.subscribe("s/b"); // no QoS
+    api.subscribe(42, 1);
+    api.subscribe(null, 0);
+    api.subscribe(undefined, 1);
+    api.subscribe({}, 1);
+    const sent = l.sent.filter((p) => p.type != SUBSCRIBE || p.filters![0] != "keep/#");
+    expect(sent.map((p) => [p.type, p.topic, p.payload])).toEqual([[CONNECT, undefined, undefined], [PUBLISH, "t/a", "42"], [PUBLISH, "t/c", "true"]]);
+    expect(w.ev(MqttEvent.Error)).toEqual([
+      { code: MqttErrorCode.BadArgument, text: "publish: the payload must be a string, not undefined", topic: "t/b" },
+      { code: MqttErrorCode.BadArgument, text: "publish: the payload must be a string, not null", topic: "t/d" },
+      { code: MqttErrorCode.BadArgument, text: "publish: the payload must be a string, not object", topic: "t/e" },
+      { code: MqttErrorCode.BadArgument, text: "publish: the payload must be a string, not object", topic: "t/f" },
+      { code: MqttErrorCode.BadArgument, text: "publish: bad QoS undefined (0 or 1)", topic: "t/g" },
+      { code: MqttErrorCode.BadArgument, text: "publish: bad QoS 1 (0 or 1)", topic: "t/h" },
+      { code: MqttErrorCode.BadArgument, text: "publish: the topic must be a string, not number", topic: "42" },
+      { code: MqttErrorCode.BadArgument, text: "publish: the topic must be a string, not undefined", topic: "undefined" },
+      { code: MqttErrorCode.BadArgument, text: "subscribe: bad QoS 1 (0 or 1)", topic: "s/a" },
+      { code: MqttErrorCode.BadArgument, text: "subscribe: bad QoS undefined (0 or 1)", topic: "s/b" },
+      { code: MqttErrorCode.BadArgument, text: "subscribe: the filter must be a string, not number", topic: "42" },
+      { code: MqttErrorCode.BadArgument, text: "subscribe: the filter must be a string, not object", topic: "null" },
+      { code: MqttErrorCode.BadArgument, text: "subscribe: the filter must be a string, not undefined", topic: "undefined" },
+      { code: MqttErrorCode.BadArgument, text: "subscribe: the filter must be a string, not object", topic: "[object Object]" },
+    ]);
+    expect(w.s.onDown(null)).toEqual(["", "1keep/#"]); // nothing remembered
+    expect(l.closed).toBe(0);
+    expect(w.ev(MqttEvent.Offline)).toEqual([]);
+    expect(w.s.connected()).toBe(true);
+    expect(w.s.out).toEqual([expect.stringContaining("t/a")]); // the QoS 1 "42" awaits its PUBACK
   });
   test("reconnect(): DISCONNECT, close, and a new attempt after the backoff", () => {
     const w = new FakeWorld();
@@ -336,6 +455,22 @@ describe("keep-alive and link death", () => {
     expect(w.ev(MqttEvent.Offline)).toEqual([]);
     w.advance(1);
     expect(w.ev(MqttEvent.Offline)).toEqual(["no PINGRESP in time: the link is dead"]);
+    expect(l.closed).toBe(1);
+  });
+  test("the PINGRESP deadline counts PINGRESP packets, not bytes: a packet stalled half way does not keep the link", () => {
+    const w = new FakeWorld({ keepAlive: 30, pingTimeout: 5000 });
+    w.s.subscribe("in/#", 1);
+    const l = up(w);
+    w.advance(30000); // the first tick saw the SUBSCRIBE and SUBACK; the second pings
+    expect(l.sent.filter((p) => p.type == PINGREQ).length).toBe(1);
+    const big = mqttPublish("in/x", "y".repeat(1000), 1, false, false, 7);
+    for (let i = 0; i < 10; i++) {
+      w.s.onData(l, big.substr(i * 50, 50)); // bytes keep coming, the packet never ends
+      w.advance(400);
+    }
+    w.advance(1000);
+    expect(w.ev(MqttEvent.Offline)).toEqual(["no PINGRESP in time: the link is dead"]);
+    expect(w.ev(MqttEvent.Error)).toEqual([]); // a timeout while connected: Offline says it
     expect(l.closed).toBe(1);
   });
   test("a link that only sends (half-open) is pinged and found dead; traffic both ways needs no ping", () => {
@@ -439,6 +574,6 @@ describe("no growth across thousands of reconnects", () => {
     expect(w.s.out.length).toBeLessThanOrEqual(5);
     expect(w.s.subs).toBe(subs);
     expect(sizes.size).toBeLessThanOrEqual(2);
-    expect(Math.max(...wakesPerCycle)).toBeLessThan(12);
+    expect(Math.max(...wakesPerCycle)).toBeLessThan(12 + 12); // 12 filters: one SUBSCRIBE (and its deadline) each
   });
 });

@@ -12,17 +12,17 @@ const REQ = (path: string, host: string, key: string) =>
   "Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n";
 
 test("URLs: scheme, signed host with port, path and query; the upgrade request with a random key", () => {
-  const u = wsUpgrade("wss://abc-ats.iot.eu-west-1.amazonaws.com/mqtt?X-Amz-Date=1&b=%2F");
+  const u: any = wsUpgrade("wss://abc-ats.iot.eu-west-1.amazonaws.com/mqtt?X-Amz-Date=1&b=%2F");
   expect(u).toEqual({ h: "abc-ats.iot.eu-west-1.amazonaws.com", p: 443, k: u.k, r: REQ("/mqtt?X-Amz-Date=1&b=%2F", "abc-ats.iot.eu-west-1.amazonaws.com", u.k) });
   expect(Buffer.from(u.k, "base64").length).toBe(16);
   expect(Buffer.from(u.k, "base64").toString("base64")).toBe(u.k);
-  const v = wsUpgrade("ws://127.0.0.1:8883/mqtt");
+  const v: any = wsUpgrade("ws://127.0.0.1:8883/mqtt");
   expect(v).toEqual({ h: "127.0.0.1", p: 8883, k: v.k, r: REQ("/mqtt", "127.0.0.1:8883", v.k) });
   expect(v.k).not.toBe(u.k);
-  expect(wsUpgrade("wss://example.com:8443/mqtt?a=1").r).toMatch(
+  expect((wsUpgrade("wss://example.com:8443/mqtt?a=1") as any).r).toMatch(
     /^GET \/mqtt\?a=1 HTTP\/1.1\r\nHost: example.com:8443\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: [A-Za-z0-9+/]{22}==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n$/
   );
-  const w = wsUpgrade("ws://h");
+  const w: any = wsUpgrade("ws://h");
   expect(w).toMatchObject({ h: "h", p: 80, r: REQ("/", "h", w.k) });
   for (const bad of ["http://h/", "h/mqtt", "wss:///mqtt", "ws://h:0/", "ws://h:x/", "ws://:80/", "WS://h/", "ws:/h/mqtt", ""]) expect(wsUpgrade(bad)).toBe("ws: bad URL");
 });
@@ -33,21 +33,21 @@ test("response head parsing and checks (RFC 6455 sample key)", () => {
   const ok = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: mqtt\r\n\r\nXY";
   expect(wsUpgrade(ok.substr(0, 40), acc)).toBeUndefined();
   expect(wsUpgrade(ok, acc)).toMatchObject({ code: 0, text: "", status: 101, body: "XY" });
-  expect(wsUpgrade(ok, "other").text).toBe("ws: bad upgrade answer (HTTP 101)");
-  expect(wsUpgrade(ok.replace("s3pP", "S3pP"), acc).text).toBe("ws: bad upgrade answer (HTTP 101)");
-  expect(wsUpgrade(ok.replace("Sec-WebSocket-Accept", "X-Accept"), acc).text).toBe("ws: bad upgrade answer (HTTP 101)");
-  expect(wsUpgrade("HTTP/1.1 101 X\r\n\r\n", "").text).toBe("ws: bad upgrade answer (HTTP 101)");
-  expect(wsUpgrade("SSH-2.0-OpenSSH\r\n\r\n", acc).text).toBe("ws: bad upgrade answer (HTTP 0)");
-  const f = wsUpgrade("HTTP/1.1 403 Forbidden\r\ndate: Sun, 22 Nov 2026 00:15:00 GMT\r\nContent-Length: 27\r\n\r\n{", "")!;
+  expect(wsUpgrade(ok, "other")!.text).toBe("ws: bad upgrade answer (HTTP 101)");
+  expect(wsUpgrade(ok.replace("s3pP", "S3pP"), acc)!.text).toBe("ws: bad upgrade answer (HTTP 101)");
+  expect(wsUpgrade(ok.replace("Sec-WebSocket-Accept", "X-Accept"), acc)!.text).toBe("ws: bad upgrade answer (HTTP 101)");
+  expect(wsUpgrade("HTTP/1.1 101 X\r\n\r\n", "")!.text).toBe("ws: bad upgrade answer (HTTP 101)");
+  expect(wsUpgrade("SSH-2.0-OpenSSH\r\n\r\n", acc)!.text).toBe("ws: bad upgrade answer (HTTP 0)");
+  const f: any = wsUpgrade("HTTP/1.1 403 Forbidden\r\ndate: Sun, 22 Nov 2026 00:15:00 GMT\r\nContent-Length: 27\r\n\r\n{", "")!;
   expect(f).toEqual({ code: MqttErrorCode.HttpRefused, text: "ws: upgrade refused (HTTP 403)", status: 403, body: "{", date: "Sun, 22 Nov 2026 00:15:00 GMT", c: 27 });
-  expect(wsUpgrade("HTTP/1.1 500 Oops\r\nContent-Length: 100000\r\n\r\n", "").c).toBe(512);
-  expect(wsUpgrade("HTTP/1.1 500 Oops\r\n\r\n", "").c).toBe(512);
+  expect(wsUpgrade("HTTP/1.1 500 Oops\r\nContent-Length: 100000\r\n\r\n", "")!.c).toBe(512);
+  expect(wsUpgrade("HTTP/1.1 500 Oops\r\n\r\n", "")!.c).toBe(512);
 });
 
 test("a garbage status line reaches the log as short printable ASCII", () => {
   const junk = "HTTP/1.1 4\u00d9\u00ff\u0001" + "x".repeat(100) + "\r\nSec-WebSocket-Protocol: \u00e9\u0007mqtt5\r\n\r\n";
-  expect(wsUpgrade(junk, "").text).toBe("ws: bad upgrade answer (HTTP 0)");
-  expect(wsUpgrade("HTTP/1.1 -12 x\r\n\r\n", "").text).toBe("ws: bad upgrade answer (HTTP -12)");
+  expect(wsUpgrade(junk, "")!.text).toBe("ws: bad upgrade answer (HTTP 0)");
+  expect(wsUpgrade("HTTP/1.1 -12 x\r\n\r\n", "")!.text).toBe("ws: bad upgrade answer (HTTP -12)");
 });
 
 // ---------------------------------------------------------------- the adapter

@@ -880,7 +880,11 @@
     sock: function (sid, ev, arg) {
       var s = sockets[sid];
       if (!s) return;
-      if (ev === "data") sysEmit(s, "data", [arg]);
+      if (ev === "data") {
+        // faults.outOfMemoryInSocketData: Espruino removes a data handler that ran out of memory
+        if (N.oomOnSocketData()) delete s[evKey("data")];
+        else sysEmit(s, "data", [arg]);
+      }
       else if (ev === "error") sysEmit(s, "error", [jsonParse(arg)]);
       else if (ev === "close") { delete sockets[sid]; sysEmit(s, "close", [arg === "1"]); }
       else sysEmit(s, ev, []);

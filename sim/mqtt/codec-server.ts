@@ -2,7 +2,7 @@
 // carry it): named encoders over mqttEnc, the server-side packets (CONNACK, SUBACK), a decoder object
 // over mqttFeed that also parses the client-to-server packets CONNECT, SUBSCRIBE and UNSUBSCRIBE.
 // Pure.
-import { CONNACK, CONNECT, MqttFeedState, MqttPacket, SUBSCRIBE, mqtt as mqttEnc, mqtt as mqttFeed, mqtt as mqttSay } from "./codec";
+import { CONNACK, CONNECT, MqttFeedState, MqttPacket, SUBSCRIBE, mqtt as mqttEnc, mqtt as mqttFeed, mqtt as mqttSay } from "../../firmware/mqtt/codec";
 
 export function packetName(t: number): string {
   return mqttSay(t);
