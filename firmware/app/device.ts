@@ -258,7 +258,7 @@ export function dev(op: any, a?: any, b?: any): any {
       }
       if (value) {
         scanner = 0;
-        dev(HookOp.Warn, "ignored a message on " + a.topic + ": " + value);
+        dev(HookOp.Warn, "bad JSON on " + a.topic + ": " + value); // (the message is dropped)
       }
       return;
     case MqttEvent.Connected:
