@@ -138,3 +138,21 @@ test("Storage full: the device keeps running and says the setting was not saved"
   await until(() => reported(cloud, "ft-full").refresh === 3, "applied and reported anyway");
   expect(d.errors).toEqual([]);
 });
+
+test("configuration values that bypassed the host tools: clamped with one plain warning, no reconnect storm", async () => {
+  const cfg = await deviceConfig(cloud, "ft-clamp", { boMin: -1000, boMax: 1000, life: "abc", keepAlive: "abc", getTo: -5, pingTo: "x" });
+  const d = await boot(cfg);
+  await d.waitForLog("connected to AWS IoT", 15000);
+  await until(() => reported(cloud, "ft-clamp").uptime !== undefined, "first report");
+  const warning = "[W] config iot.json: keepAlive must be a number 1..1200: using 60; boMin must be a number 100..60000: using 100; life must be a number 10..86400: using 82800; getTo must be a number 1..3600: using 1; pingTo must be a number 1..600: using 10";
+  expect(d.logs).toContain(warning);
+  // a lost link comes back after the (clamped) backoff, and the connection is not renewed in a loop
+  d.faults.resetSockets();
+  await until(() => count(d, "connected to AWS IoT") >= 2, "the reconnection");
+  const before = reported(cloud, "ft-clamp").uptime;
+  await until(() => reported(cloud, "ft-clamp").uptime >= before + 2, "two more seconds of reports");
+  expect(count(d, "connected to AWS IoT")).toBe(2);
+  expect(count(d, /^\[I\] mqtt: retry \d+ in \d+ ms$/)).toBeLessThan(4);
+  expect(count(d, "[W] config iot.json")).toBe(1); // said once, though the file is read at every step
+  expect(d.errors).toEqual([]);
+});
