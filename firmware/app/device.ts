@@ -144,6 +144,7 @@ export function dev(op: AppOp, later?: number): void;
 export function dev(op: any, a?: any, b?: any): any {
   let config: any; // (read where it is needed)
   let value: any;
+  let reader: JsonScanState;
   if (typeof op == "function") {
     // URL provider: each attempt is signed afresh (with no valid iot.json the signer says what is missing)
     config = dev(AppOp.ReadConfig);
@@ -243,22 +244,20 @@ export function dev(op: any, a?: any, b?: any): any {
         scanner = jsonScanStart(readingShadow ? shadowValue : jobsValue);
       }
       if (!scanner) return; // the rest of a message that could not be read
-      value = jsonScanFeed(scanner, a.data);
-      if (!value && a.at + a.data.length >= a.size) {
-        value = jsonScanFeed(scanner, null);
-        scanner = 0;
-        if (value) {
-        } else if (readingShadow) {
-          shadowDo(ShadowOp.End);
-          if (!getToken && getTimer) {
-            clearTimeout(getTimer);
-            getTimer = 0;
-          }
-        } else jobsDo(JobsOp.End);
+      reader = scanner;
+      scanner = 0; // (kept below while all is well: a handler that throws leaves the rest unread)
+      value = jsonScanFeed(reader, a.data);
+      if (!value && a.at + a.data.length < a.size) {
+        scanner = reader; // more slices to come
+        return;
       }
-      if (value) {
-        scanner = 0;
-        dev(HookOp.Warn, "bad JSON on " + a.topic + ": " + value); // (the message is dropped)
+      if (!value) value = jsonScanFeed(reader, null); // the end of the document
+      if (value) return dev(HookOp.Warn, "bad JSON on " + a.topic + ": " + value); // (the message is dropped)
+      if (!readingShadow) return jobsDo(JobsOp.End);
+      shadowDo(ShadowOp.End);
+      if (!getToken && getTimer) {
+        clearTimeout(getTimer);
+        getTimer = 0;
       }
       return;
     case MqttEvent.Connected:
@@ -310,7 +309,10 @@ export function dev(op: any, a?: any, b?: any): any {
       return setTimeout(dev, 5000, AppOp.ConnectWifi);
     case AppOp.GetTimeout:
       getTimer = 0;
-      if (getToken && mqtt.connected()) {
+      // a shadow message still streaming in (a get/accepted of 20 KB takes a while on a board): wait
+      // for its end, or a new get would make the answer being read a stale one, again and again
+      if (scanner && readingShadow) getTimer = setTimeout(dev, (dev(AppOp.ReadConfig).getTo || 10) * 1000, AppOp.GetTimeout);
+      else if (getToken && mqtt.connected()) {
         dev(HookOp.Warn, "shadow get: no answer");
         shadowDo(ShadowOp.Link, 1);
       }

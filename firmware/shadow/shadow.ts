@@ -4,7 +4,7 @@
 // parameter, an object entry about 2): the whole logic is ONE function, shadowDo(op, a, b), over
 // flat module state. The reported state is kept as two short strings, not objects: `pending` (what
 // the device has to say and the cloud has not accepted yet) and `cloudHas` (what the cloud holds as
-// far as we know), each the JSON of the reported keys in the fixed order of REPORTED_KEYS below,
+// far as we know), each the JSON of the reported keys in the fixed order of Reported.Keys below,
 // separated by "\r" (JSON escapes that character, so it never occurs inside a value): ~5 variables
 // each instead of ~20 for an object of 9 keys, and `pending` is emptied once the latest update is
 // accepted. A piece is "" when there is nothing to say (pending) or the cloud has no such key or
@@ -90,8 +90,9 @@ export const enum ShadowOp {
   Check = 6,
 }
 
-/** What the device takes from one shadow message while it streams in (everything else is skipped).
- * Short keys, documented here: they survive minification. */
+/** What the device takes from one shadow message (a ShadowResponse or ShadowErrorResponse above)
+ * while it streams in; everything else is skipped. Short keys, documented here: they survive
+ * minification. */
 interface ShadowNews {
   s: string; // the topic after ".../shadow/": "get/accepted", "update/delta", "update/accepted"...
   p: string; // path of the delta's members: "state/delta/" (get/accepted), "state/" (update/delta), "" none
