@@ -5,7 +5,10 @@
 //     board simulator vs an MQTT.js client, device->peer and peer->device, QoS 0 and QoS 1;
 //  3. bundle bytes of the stack (fixture entry test/fixtures/mqtt/device.ts, minified), and the function
 //     objects it keeps on the device: the stack alone (a bundle that only keeps createMqttClient
-//     reachable) and the whole fixture, with the size report's estimate of the variables they hold.
+//     reachable) and the whole fixture, with the size report's estimate of the variables they hold;
+//  4. with --interp "<command>" (an Espruino 2v29 interpreter built like the board, for example
+//     "qemu-i386 ./espruino-esp8266"), the stack's memory on it: test/fixtures/mqtt/memory.ts saved to its
+//     emulated flash as .bootcde, against aedes; prints the steady usage and the highest sample.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -16,6 +19,8 @@ import { estimateCodeVars } from "./size";
 import { MqttDecoder, mqttPublish } from "../sim/mqtt/codec-server";
 import { startAedes } from "../test/mqtt/brokers";
 import { buildFixture, startFixture, waitEvent } from "../test/mqtt/sim-helpers";
+import { spawn, spawnSync } from "child_process";
+import { buildBundle } from "./build";
 
 function rate(n: number, ms: number): string {
   return Math.round((n * 1000) / ms).toLocaleString("en-US");
@@ -133,7 +138,58 @@ async function e2eBench(dir: string, fixture: string): Promise<void> {
   await b.close();
 }
 
+// The stack on a real interpreter: Storage files are written by short runs with no firmware yet (the
+// console takes only short lines), then the interpreter boots the bundle from its emulated flash.
+async function interpMemory(command: string, dir: string): Promise<void> {
+  const [exe, ...args] = command.split(" ");
+  const file = path.join(dir, "memory.js");
+  await buildBundle({ entry: "test/fixtures/mqtt/memory.ts", outfile: file, sourcemap: false });
+  const code = fs.readFileSync(file, "latin1");
+  const b = await startAedes();
+  const cwd = fs.mkdtempSync(path.join(dir, "flash-"));
+  const write = (name: string, data: string, at: number, size: number) =>
+    spawnSync(exe, args.concat(["-e", `require("Storage").write(${JSON.stringify(name)},${JSON.stringify(data)},${at},${size});`]), { cwd, timeout: 30000 });
+  write("iot.json", JSON.stringify({ url: b.wsUrl }), 0, JSON.stringify({ url: b.wsUrl }).length);
+  for (let i = 0; i < code.length; i += 1000) write(".bootcde", code.substr(i, 1000), i, code.length);
+  const p = spawn(exe, args, { cwd });
+  const lines: any[] = [];
+  let buf = "";
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error("interpreter: no steady figure in 120 s; got " + JSON.stringify(lines))), 120000);
+      p.stdout.on("data", (d) => {
+        buf += d.toString("latin1");
+        for (let i; (i = buf.indexOf("\n")) >= 0; buf = buf.slice(i + 1)) {
+          const l = buf.slice(0, i);
+          const j = l.indexOf('{"ev"');
+          if (j < 0) continue;
+          lines.push(JSON.parse(l.slice(j)));
+          if (lines[lines.length - 1].ev == "steady") {
+            clearTimeout(t);
+            resolve();
+          }
+        }
+      });
+    });
+  } finally {
+    p.kill("SIGKILL");
+    await b.close();
+  }
+  const c = lines.find((l) => l.ev == "connect");
+  const s = lines.find((l) => l.ev == "steady");
+  console.log(`interpreter (${command}), bundle ${code.length} bytes: at Connected ${c.mem} variables (highest sample up to then ${c.peak}); steady ${s.mem}, highest sample ${s.peak}`);
+}
+
 async function main(): Promise<void> {
+  const at = process.argv.indexOf("--interp");
+  if (at > 0) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-mqtt-"));
+    try {
+      return await interpMemory(process.argv[at + 1], dir);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
   codecBench();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-mqtt-"));
   try {
