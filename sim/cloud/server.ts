@@ -461,16 +461,18 @@ class LocalCloud extends EventEmitter implements Cloud {
 
   shadows = {
     get: (thing: string, name?: string) => this.shadowService.get(thing, name),
-    update: async (thing: string, doc: any, name?: string) => {
-      const r = await this.shadowService.request("update", thing, name, typeof doc === "string" ? doc : JSON.stringify(doc));
-      for (const [s, b] of r.messages) this.publishJson(shadowTopic(thing, name, "update/" + s), b);
+    // a call that fails answers only its caller (as AWS's REST API): no */rejected message is published
+    update: async (thing: string, doc: object | string | Buffer, name?: string) => {
+      const payload = typeof doc === "string" || Buffer.isBuffer(doc) ? doc : JSON.stringify(doc);
+      const r = await this.shadowService.request("update", thing, name, payload);
       if (!r.ok) throw shadowError(r.body);
+      for (const [s, b] of r.messages) this.publishJson(shadowTopic(thing, name, "update/" + s), b);
       return r.body;
     },
     delete: async (thing: string, name?: string) => {
       const r = await this.shadowService.request("delete", thing, name, "");
-      for (const [s, b] of r.messages) this.publishJson(shadowTopic(thing, name, "delete/" + s), b);
       if (!r.ok) throw shadowError(r.body);
+      for (const [s, b] of r.messages) this.publishJson(shadowTopic(thing, name, "delete/" + s), b);
       return r.body;
     },
     list: (thing: string) => this.shadowService.listNamed(thing),
