@@ -146,6 +146,7 @@ export function createHttpApi(cloud: any, o: HttpApiOptions): (req: http.Incomin
       const b = json(body);
       let document: any;
       if (typeof b.document !== "string") throw new HttpError(400, "InvalidRequestException", "document (a JSON string) is required; documentSource is not supported by the stand-in");
+      if (nestedDeeperThan(b.document, MAX_JSON_DEPTH)) throw new HttpError(400, "InvalidRequestException", "document is nested deeper than " + MAX_JSON_DEPTH + " levels");
       try { document = JSON.parse(b.document); } catch { throw new HttpError(400, "InvalidRequestException", "document is not valid JSON"); }
       const timeout = b.timeoutConfig && b.timeoutConfig.inProgressTimeoutInMinutes;
       const r = await cloud.jobs.createJob({ jobId: seg[1], targets: b.targets || [], document, description: b.description,
