@@ -275,7 +275,7 @@ describe("relay limits and certificate checks", () => {
     try {
       const idle = await Promise.all([0, 1, 2].map(() => connect(relay.port)));
       const idleClosed = idle.map((s) => { s.resume(); return closed(s); });
-      await new Promise<void>((r) => { const t = setInterval(() => { if (relay.active() === 3) { clearInterval(t); r(); } }, 5); });
+      await until(() => relay.active() === 3, "the three idle connections to hold every slot");
       const device = await connect(relay.port);
       device.write(upgradeHead(`${ENDPOINT}:${up.port}`, "/mqtt?X-Amz-Signature=x"));
       const r = await readUntil(device, (d) => d.includes("\r\n\r\n"));

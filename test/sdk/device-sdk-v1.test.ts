@@ -3,6 +3,7 @@
  * signing (X-Amz-SignedHeaders=host, the port in the signed host) and the mqttv3.1 WebSocket sub-protocol.
  */
 import { newCloud } from "../cloud/helpers";
+import { until } from "../support/wait";
 import type { Cloud } from "../../sim/cloud";
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -77,7 +78,7 @@ test("jobs: subscribeToJobs, startJobNotifications, then succeeded", async () =>
   expect(j.id).toBe("v1-job");
   expect(j.document).toEqual({ op: "blink" });
   await new Promise<void>((resolve, reject) => j.succeeded({ step: "done" }, (e: Error | null) => (e ? reject(e) : resolve())));
-  await new Promise<void>((r) => { const t = setInterval(() => { if (cloud.jobs.describeExecution("v1-job", THING).status === "SUCCEEDED") { clearInterval(t); r(); } }, 10); });
+  await until(() => cloud.jobs.describeExecution("v1-job", THING).status === "SUCCEEDED", "the execution to be SUCCEEDED");
   expect(cloud.jobs.describeExecution("v1-job", THING).statusDetails).toEqual({ step: "done" });
   await new Promise<void>((r) => jobs.end(true, () => r()));
 });
