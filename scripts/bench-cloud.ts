@@ -18,7 +18,7 @@ import { WebSocketServer, createWebSocketStream } from "ws";
 import mqtt, { MqttClient } from "mqtt";
 import { startCloud, presignIotUrl, Cloud } from "../sim/cloud";
 
-const Aedes: any = require("aedes");
+import { createBroker } from "aedes";
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf("--" + name);
@@ -34,7 +34,7 @@ const SIZE = arg("size", 64);
 const SHADOW_UPDATES = arg("shadow-updates", 2000);
 
 async function bareAedes(): Promise<{ url: string; close: () => Promise<void> }> {
-  const broker = new Aedes();
+  const broker = createBroker();
   const server = http.createServer();
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   server.on("upgrade", (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => broker.handle(createWebSocketStream(ws), req)));

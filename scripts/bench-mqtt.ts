@@ -5,7 +5,13 @@
 //     board simulator vs an MQTT.js client, device->peer and peer->device, QoS 0 and QoS 1;
 //  3. bundle bytes of the stack (fixture entry test/fixtures/mqtt/device.ts, minified), and the function
 //     objects it keeps on the device: the stack alone (a bundle that only keeps createMqttClient
-//     reachable) and the whole fixture, with the size report's estimate of the variables they hold.
+//     reachable) and the whole fixture, with the size report's estimate of the variables they hold;
+//  4. with --interp "<command>" (an Espruino 2v29 interpreter built like the board, for example
+//     "qemu-i386 ./espruino-esp8266"), the stack's memory on it: test/fixtures/mqtt/memory.ts saved to its
+//     emulated flash as .bootcde, against aedes; prints the steady usage and the highest sample. With
+//     --oom as well: test/fixtures/mqtt/oom.ts starves the memory once connected, a 1,900-byte message
+//     runs the data handler out of memory, and the bench prints how long the device took to drop the
+//     link and to be connected again (exit 1 if it never is).
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -16,6 +22,8 @@ import { estimateCodeVars } from "./size";
 import { MqttDecoder, mqttPublish } from "../sim/mqtt/codec-server";
 import { startAedes } from "../test/mqtt/brokers";
 import { buildFixture, startFixture, waitEvent } from "../test/mqtt/sim-helpers";
+import { spawn, spawnSync } from "child_process";
+import { buildBundle } from "./build";
 
 function rate(n: number, ms: number): string {
   return Math.round((n * 1000) / ms).toLocaleString("en-US");
@@ -133,7 +141,75 @@ async function e2eBench(dir: string, fixture: string): Promise<void> {
   await b.close();
 }
 
+// The stack on a real interpreter: Storage files are written by short runs with no firmware yet (the
+// console takes only short lines), then the interpreter boots the bundle from its emulated flash.
+async function interpMemory(command: string, dir: string, oom: boolean): Promise<void> {
+  const [exe, ...args] = command.split(" ");
+  const file = path.join(dir, "fixture.js");
+  await buildBundle({ entry: oom ? "test/fixtures/mqtt/oom.ts" : "test/fixtures/mqtt/memory.ts", outfile: file, sourcemap: false });
+  const code = fs.readFileSync(file, "latin1");
+  const b = await startAedes();
+  const peer = mqtt.connect(b.mqttUrl, { clientId: "bench-oom-peer" });
+  const cwd = fs.mkdtempSync(path.join(dir, "flash-"));
+  const write = (name: string, data: string, at: number, size: number) =>
+    spawnSync(exe, args.concat(["-e", `require("Storage").write(${JSON.stringify(name)},${JSON.stringify(data)},${at},${size});`]), { cwd, timeout: 30000 });
+  const cfg = JSON.stringify({ url: b.wsUrl, free: 230 });
+  write("iot.json", cfg, 0, cfg.length);
+  for (let i = 0; i < code.length; i += 1000) write(".bootcde", code.substr(i, 1000), i, code.length);
+  const p = spawn(exe, args, { cwd });
+  const lines: any[] = [];
+  const console_: string[] = [];
+  let buf = "";
+  const find = (ev: string) => lines.find((l) => l.ev == ev);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error("interpreter: no end in 120 s; last lines:\n" + console_.slice(-20).join("\n"))), 120000);
+      p.stdout.on("data", (d) => {
+        buf += d.toString("latin1");
+        for (let i; (i = buf.indexOf("\n")) >= 0; buf = buf.slice(i + 1)) {
+          const l = buf.slice(0, i);
+          console_.push(l);
+          const j = l.indexOf('{"ev"');
+          if (j < 0) continue;
+          const e = JSON.parse(l.slice(j));
+          lines.push(e);
+          if (e.ev == "starved") setTimeout(() => peer.publish("t/big", "x".repeat(1900), { qos: 1 }), 500);
+          if (e.ev == "reconnected") setTimeout(() => peer.publish("t/small", "ok", { qos: 1 }), 500);
+          if (e.ev == (oom ? "msg" : "steady")) {
+            clearTimeout(t);
+            resolve();
+          }
+        }
+      });
+    });
+  } finally {
+    p.kill("SIGKILL");
+    peer.end(true);
+    await b.close();
+  }
+  if (oom) {
+    const starved = find("starved");
+    const err = find("error");
+    const back = find("reconnected");
+    const removed = console_.some((l) => l.includes("handler - removing it"));
+    console.log(`interpreter (${command}): starved to ${starved.free} free variables; ${removed ? "the data handler ran out of memory and was removed" : "the data handler was NOT removed"}; link dropped (Error code ${err.code}) ${Math.round(err.ms - starved.ms)} ms after starving, connected again ${Math.round(back.ms - err.ms)} ms later (${back.free} free), the next message arrived`);
+    return;
+  }
+  const c = find("connect");
+  const s = find("steady");
+  console.log(`interpreter (${command}), bundle ${code.length} bytes: at Connected ${c.mem} variables (highest sample up to then ${c.peak}); steady ${s.mem}, highest sample ${s.peak}`);
+}
+
 async function main(): Promise<void> {
+  const at = process.argv.indexOf("--interp");
+  if (at > 0) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-mqtt-"));
+    try {
+      return await interpMemory(process.argv[at + 1], dir, process.argv.includes("--oom"));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
   codecBench();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-mqtt-"));
   try {

@@ -1,4 +1,4 @@
-// npm run relay -- --listen 0.0.0.0:8883 --allow <host>[,<host>...] [--ca file] [--max-conn N]
+// npm run relay -- --listen 0.0.0.0:8883 --allow <host>[,<host>...] [--ca file] [--max-conn N] [--max-per-address N]
 //   [--head-timeout ms] [--idle-timeout s]
 // Plain WebSocket from the device (ESP8266, no TLS) -> verified TLS to the AWS IoT endpoint. See scripts/relay/relay.ts.
 import * as fs from "fs";
@@ -11,7 +11,9 @@ const HELP = `npm run relay -- --allow <endpoint>[,<endpoint>...] [--listen HOST
   --allow         exact hosts (abc123-ats.iot.eu-west-1.amazonaws.com) or suffixes (.iot.eu-west-1.amazonaws.com)
   --listen        address and port to listen on (default ${DEFAULTS.host}:${DEFAULTS.port})
   --ca            PEM file of the CA(s) to trust instead of the system store (private endpoints, tests)
-  --max-conn      concurrent connections (default ${DEFAULTS.maxConnections})
+  --max-conn      concurrent connections (default ${DEFAULTS.maxConnections}); when all are taken, the oldest one
+                  still waiting for its request head gives way to a new connection
+  --max-per-address  concurrent connections from one source address (default ${DEFAULTS.maxPerAddress})
   --head-timeout  ms allowed for the device's request head (default ${DEFAULTS.headTimeoutMs})
   --idle-timeout  seconds without traffic before a connection is closed (default ${DEFAULTS.idleTimeoutMs / 1000}; 0 = never)`;
 
@@ -26,6 +28,7 @@ function main(): void {
   const allow: string[] = [];
   let ca: string | undefined;
   let maxConnections = DEFAULTS.maxConnections;
+  let maxPerAddress = DEFAULTS.maxPerAddress;
   let headTimeoutMs = DEFAULTS.headTimeoutMs;
   let idleTimeoutMs = DEFAULTS.idleTimeoutMs;
   const num = (name: string, v: string | undefined, min: number): number => {
@@ -53,6 +56,7 @@ function main(): void {
         fail(`cannot read the CA file ${f}: ${(e as Error).message}`);
       }
     } else if (a === "--max-conn") maxConnections = num(a, argv[++i], 1);
+    else if (a === "--max-per-address") maxPerAddress = num(a, argv[++i], 1);
     else if (a === "--head-timeout") headTimeoutMs = num(a, argv[++i], 100);
     else if (a === "--idle-timeout") idleTimeoutMs = num(a, argv[++i], 0) * 1000;
     else fail(`unknown option "${a}" (try --help)`);
@@ -65,7 +69,7 @@ function main(): void {
   if (port > 65535) fail(`--listen port ${port} is out of range`);
 
   let relay: Awaited<ReturnType<typeof startRelay>> | undefined;
-  startRelay({ host, port, allow, ca, maxConnections, headTimeoutMs, idleTimeoutMs }).then(
+  startRelay({ host, port, allow, ca, maxConnections, maxPerAddress, headTimeoutMs, idleTimeoutMs }).then(
     (r) => {
       relay = r;
     },

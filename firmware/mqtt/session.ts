@@ -292,6 +292,8 @@ function onDown(this: MqttSession, source?: any, reason?: any, error?: any): any
   if (source === session) session.t!.close(); // a transport that reported its own end is already closed
   session.st = SessionState.Wait;
   session.t = null;
+  session.h = 0;
+  session.body = ""; // a packet read half way goes now (after running out of memory, this is what frees it)
   const ms = Math.floor(Math.random() * Math.min(session.backoffMax || 120000, (session.backoffMin || 1000) * (1 << Math.min(session.tr++, 20))));
   env(session, ms);
   // error: the session's own code, or the {code, text, ...} of the transport or the decoder

@@ -78,7 +78,7 @@ function onSocket(this: any, data?: any, url?: string): void {
       link.t = LinkState.Open;
       link.h = 0;
       link.s.onUp(link);
-    } else if (answer.status < 200) return link.write({ code: answer.code, text: answer.text, status: answer.status }, 0);
+    } else if (answer.status < 200) return link.write({ code: answer.code, text: answer.text }, 0); // Protocol: no status (HttpRefused only)
     else {
       link.t = LinkState.ReadingRefusal;
       link.h = answer;

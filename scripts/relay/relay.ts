@@ -13,8 +13,9 @@ export interface RelayOptions {
   allow: string[]; // exact hosts, or suffixes starting with "." (e.g. ".iot.eu-west-1.amazonaws.com")
   ca?: string | Buffer | Array<string | Buffer>; // trust these CAs instead of the system ones (tests, private CAs)
   maxConnections?: number; // concurrent device connections, default 16
+  maxPerAddress?: number; // concurrent connections from one source address, default 4
   maxHeadBytes?: number; // request head limit, default 8192
-  headTimeoutMs?: number; // time allowed for the request head, default 10 s
+  headTimeoutMs?: number; // time allowed for the request head, default 3 s
   connectTimeoutMs?: number; // time allowed for the TCP + TLS connection upstream, default 15 s
   idleTimeoutMs?: number; // close a connection after this long without traffic either way, default 30 min; 0 = never
   log?: (line: string) => void;
@@ -34,8 +35,10 @@ export const DEFAULTS = {
   host: "0.0.0.0",
   port: 8883,
   maxConnections: 16,
+  maxPerAddress: 4,
   maxHeadBytes: 8192,
-  headTimeoutMs: 10000,
+  // a device sends its head in one write right after connecting: 3 s covers a slow WiFi link
+  headTimeoutMs: 3000,
   connectTimeoutMs: 15000,
   idleTimeoutMs: 30 * 60 * 1000,
 };
@@ -126,19 +129,39 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
   const sockets = new Set<net.Socket>(); // device and upstream sockets, destroyed by close()
   let active = 0;
   let nextId = 1;
+  const perAddress = new Map<string, number>();
+  // connections still waiting for their request head, oldest first: when every slot is taken, the oldest of these
+  // gives way, so connections that send nothing cannot lock a device out
+  const awaitingHead = new Map<number, (reason: string) => void>();
 
   const server = net.createServer((client) => {
     const id = nextId++;
-    const from = `${client.remoteAddress}:${client.remotePort}`;
+    const address = client.remoteAddress || "?";
+    const from = `${address}:${client.remotePort}`;
     sockets.add(client);
     client.on("close", () => sockets.delete(client));
-    if (active >= o.maxConnections) {
-      log(`#${id} ${from} refused: ${active} connections already open (limit ${o.maxConnections})`);
-      client.on("error", () => undefined);
-      client.end(httpError(503, `too many connections (limit ${o.maxConnections})`));
+    client.on("error", () => undefined);
+    const fromHere = perAddress.get(address) || 0;
+    if (fromHere >= o.maxPerAddress) {
+      log(`#${id} ${from} refused: ${fromHere} connections already open from ${address} (limit ${o.maxPerAddress})`);
+      client.end(httpError(503, `too many connections from one address (limit ${o.maxPerAddress})`));
       return;
     }
+    if (active >= o.maxConnections) {
+      const oldest = awaitingHead.entries().next();
+      if (oldest.done) {
+        log(`#${id} ${from} refused: ${active} connections already open (limit ${o.maxConnections})`);
+        client.end(httpError(503, `too many connections (limit ${o.maxConnections})`));
+        return;
+      }
+      oldest.value[1]("no request head yet, and every connection slot is needed");
+    }
     active++;
+    perAddress.set(address, fromHere + 1);
+    client.on("close", () => {
+      const left = (perAddress.get(address) || 1) - 1;
+      if (left) perAddress.set(address, left); else perAddress.delete(address);
+    });
     handle(id, from, client);
   });
 
@@ -160,10 +183,12 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       if (done) return;
       done = true;
       active--;
+      awaitingHead.delete(id);
       log(`#${id} closed${target ? " " + target : ""}: ${reason}; up ${upBytes} B, down ${downBytes} B, ${Date.now() - t0} ms`);
     };
     const refuse = (status: number, reason: string) => {
       clearTimeout(headTimer);
+      awaitingHead.delete(id);
       client.removeListener("data", onHead);
       log(`#${id} ${from} refused (${status}): ${reason}`);
       client.end(httpError(status, reason));
@@ -172,6 +197,11 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
     };
 
     const headTimer = setTimeout(() => refuse(408, `no complete request head within ${o.headTimeoutMs} ms`), o.headTimeoutMs);
+    awaitingHead.set(id, (reason) => {
+      refuse(408, reason);
+      client.destroy(); // the slot is needed now, not after the 408 drains
+      finish("gave way to a new connection");
+    });
     client.on("error", (e) => {
       closeReason = closeReason || "device error: " + e.message;
     });
@@ -197,6 +227,7 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       }
       if (end > o.maxHeadBytes) return refuse(431, `request head longer than ${o.maxHeadBytes} bytes`);
       clearTimeout(headTimer);
+      awaitingHead.delete(id);
       client.removeListener("data", onHead);
       client.pause();
       const req = parseRequestHead(head.subarray(0, end).toString("latin1"));

@@ -12,6 +12,12 @@ export const BROKER_LIMITS = {
   filtersPerSubscribe: 8,
   subscriptionsPerConnection: 50,
   payloadMaxBytes: 128 * 1024,
+  /** largest Remaining Length of any packet: a maximal PUBLISH (2 + 256-byte topic + 2 + 128 KB payload) or a
+   * CONNECT with credentials and a will, rounded up; refused from the fixed header, before buffering */
+  packetMaxBytes: 128 * 1024 + 1024,
+  /** largest WebSocket message (checked from the frame header): one maximal packet with its fixed header and
+   * room for small packets sent in the same message */
+  webSocketMessageMaxBytes: 128 * 1024 + 2048,
 };
 
 export type RuleViolation = { reason: string; disconnectReason: string };

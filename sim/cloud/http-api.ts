@@ -13,13 +13,17 @@ import { checkPublish } from "./broker-rules";
 import { RegistryError } from "./registry";
 import { JobsError } from "./jobs/service";
 import type { CredentialRecord } from "./credentials";
+import { nestedDeeperThan } from "./json-depth";
 
 const ACCOUNT = "000000000000";
 const MAX_BODY = 256 * 1024;
+/** nesting refused in control-plane JSON bodies (the code that handles documents recurses) */
+const MAX_JSON_DEPTH = 32;
 
 const SHADOW_EXCEPTIONS: Record<number, string> = {
   400: "InvalidRequestException", 401: "UnauthorizedException", 403: "ForbiddenException", 404: "ResourceNotFoundException",
-  409: "ConflictException", 413: "RequestEntityTooLargeException", 429: "ThrottlingException", 500: "InternalFailureException",
+  409: "ConflictException", 413: "RequestEntityTooLargeException", 415: "UnsupportedDocumentEncodingException", 429: "ThrottlingException",
+  500: "InternalFailureException",
 };
 
 class HttpError extends Error {
@@ -32,6 +36,7 @@ export function createHttpApi(cloud: any, o: HttpApiOptions): (req: http.Incomin
   const arn = (kind: string, name: string) => "arn:aws:iot:" + o.region + ":" + ACCOUNT + ":" + kind + "/" + name;
 
   function send(res: http.ServerResponse, status: number, body: object | Buffer | null, headers: Record<string, string> = {}) {
+    if (res.headersSent) { res.destroy(); return; }
     const data = body === null ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
     res.writeHead(status, { "Content-Type": "application/json", "Content-Length": String(data.length), Date: new Date(o.now()).toUTCString(), "x-amzn-RequestId": Math.random().toString(16).slice(2), ...headers });
     res.end(data);
@@ -48,6 +53,7 @@ export function createHttpApi(cloud: any, o: HttpApiOptions): (req: http.Incomin
 
   function json(body: Buffer): any {
     if (!body.length) return {};
+    if (nestedDeeperThan(body.toString("utf8"), MAX_JSON_DEPTH)) throw new HttpError(400, "InvalidRequestException", "Request body is nested deeper than " + MAX_JSON_DEPTH + " levels");
     try { return JSON.parse(body.toString("utf8")); } catch { throw new HttpError(400, "InvalidRequestException", "Request body is not valid JSON"); }
   }
 
@@ -57,6 +63,21 @@ export function createHttpApi(cloud: any, o: HttpApiOptions): (req: http.Incomin
 
   function requireThing(cred: CredentialRecord, thing: string) {
     if (cred.thing !== null && cred.thing !== thing) throw new HttpError(403, "ForbiddenException", "Forbidden", { code: 403, message: "Forbidden" });
+  }
+
+  /** A whole-number query parameter in [min, max]; absent gives `fallback`; anything else is a 400. */
+  function wholeNumberParam(query: URLSearchParams, name: string, min: number, max: number, fallback: number): number {
+    const raw = query.get(name);
+    if (raw === null) return fallback;
+    if (!/^\d{1,9}$/.test(raw) || +raw < min || +raw > max) throw new HttpError(400, "InvalidRequestException", name + " must be a whole number from " + min + " to " + max + " (got '" + raw.slice(0, 20) + "')");
+    return +raw;
+  }
+
+  /** The stand-in's page tokens are the index of the next item, as it issued them. */
+  function pageToken(raw: string | null): number {
+    if (raw === null) return 0;
+    if (!/^\d{1,9}$/.test(raw)) throw new HttpError(400, "InvalidRequestException", "nextToken is not a token this API issued");
+    return +raw;
   }
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, cred: CredentialRecord, path: string, query: URLSearchParams) {
@@ -74,21 +95,21 @@ export function createHttpApi(cloud: any, o: HttpApiOptions): (req: http.Incomin
         if (!r.ok) throw Object.assign(new Error(r.body.message), { code: r.body.code, body: r.body });
         return send(res, 200, r.body);
       }
-      if (m === "POST") return send(res, 200, await cloud.shadows.update(thing, body.toString("utf8"), shadowName));
+      if (m === "POST") return send(res, 200, await cloud.shadows.update(thing, body, shadowName));
       if (m === "DELETE") return send(res, 200, await cloud.shadows.delete(thing, shadowName));
     }
     if (m === "GET" && seg[0] === "api" && seg[1] === "things" && seg[2] === "shadow" && seg[3] === "ListNamedShadowsForThing" && seg.length === 5) {
       requireThing(cred, seg[4]);
       const all: string[] = cloud.shadows.list(seg[4]);
-      const start = Number(query.get("nextToken") || 0) || 0;
-      const size = Math.min(Number(query.get("pageSize") || 25) || 25, 100);
+      const start = pageToken(query.get("nextToken"));
+      const size = wholeNumberParam(query, "pageSize", 1, 100, 25);
       const out: any = { results: all.slice(start, start + size), timestamp: Math.floor(o.now() / 1000) };
       if (start + size < all.length) out.nextToken = String(start + size);
       return send(res, 200, out);
     }
     if (m === "POST" && seg[0] === "topics" && seg.length === 2) {
       const topic = seg[1];
-      const qos = Number(query.get("qos") || 0);
+      const qos = wholeNumberParam(query, "qos", 0, 1, 0) as 0 | 1;
       const retain = query.get("retain") === "true";
       const v = checkPublish({ topic, qos, retain, payload: body });
       if (v) throw new HttpError(400, "InvalidRequestException", v.reason);
@@ -101,7 +122,8 @@ export function createHttpApi(cloud: any, o: HttpApiOptions): (req: http.Incomin
     if (seg[0] === "things" && seg.length === 2 && m === "POST") {
       requireAdmin(cred);
       const b = json(body);
-      await cloud.createThing(seg[1], { attributes: b.attributePayload && b.attributePayload.attributes });
+      // the same name with another configuration is a conflict; the same configuration again is not
+      await cloud.createThing(seg[1], { attributes: (b.attributePayload && b.attributePayload.attributes) || {} });
       const t = cloud.registry.things.get(seg[1]);
       return send(res, 200, { thingName: t.thingName, thingArn: arn("thing", t.thingName), thingId: t.thingId });
     }
@@ -124,6 +146,7 @@ export function createHttpApi(cloud: any, o: HttpApiOptions): (req: http.Incomin
       const b = json(body);
       let document: any;
       if (typeof b.document !== "string") throw new HttpError(400, "InvalidRequestException", "document (a JSON string) is required; documentSource is not supported by the stand-in");
+      if (nestedDeeperThan(b.document, MAX_JSON_DEPTH)) throw new HttpError(400, "InvalidRequestException", "document is nested deeper than " + MAX_JSON_DEPTH + " levels");
       try { document = JSON.parse(b.document); } catch { throw new HttpError(400, "InvalidRequestException", "document is not valid JSON"); }
       const timeout = b.timeoutConfig && b.timeoutConfig.inProgressTimeoutInMinutes;
       const r = await cloud.jobs.createJob({ jobId: seg[1], targets: b.targets || [], document, description: b.description,
@@ -160,8 +183,8 @@ export function createHttpApi(cloud: any, o: HttpApiOptions): (req: http.Incomin
       if (seg.length === 3) {
         const status = query.get("status");
         const list = cloud.jobs.listExecutionsForThing(thing).filter((e: any) => !status || e.status === status);
-        const start = Number(query.get("nextToken") || 0) || 0;
-        const max = Math.min(Number(query.get("maxResults") || 250) || 250, 250);
+        const start = pageToken(query.get("nextToken"));
+        const max = wholeNumberParam(query, "maxResults", 1, 250, 250);
         const page = list.slice(start, start + max).map((e: any) => {
           const s: any = { status: e.status, queuedAt: e.queuedAt };
           if (e.startedAt !== undefined) s.startedAt = e.startedAt;
@@ -178,12 +201,17 @@ export function createHttpApi(cloud: any, o: HttpApiOptions): (req: http.Incomin
   }
 
   return (req, res) => {
+    try { handle(req, res); } catch (e) { fail(res, e); }
+  };
+
+  function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const chunks: Buffer[] = [];
     let size = 0;
     let tooBig = false;
     req.on("data", (c: Buffer) => { size += c.length; if (size > MAX_BODY) tooBig = true; else chunks.push(c); });
     req.on("error", () => undefined);
-    req.on("end", () => {
+    req.on("end", () => { try { answer(); } catch (e) { fail(res, e); } });
+    const answer = () => {
       const url = req.url || "/";
       const q = url.indexOf("?");
       const rawPath = q < 0 ? url : url.slice(0, q);
@@ -202,6 +230,6 @@ export function createHttpApi(cloud: any, o: HttpApiOptions): (req: http.Incomin
         return send(res, 403, { message: "The security token included in the request is invalid or expired" }, { "x-amzn-ErrorType": "UnrecognizedClientException" });
       }
       route(req, res, body, cred, rawPath, new URLSearchParams(rawQuery)).catch((e) => fail(res, e));
-    });
-  };
+    };
+  }
 }

@@ -13,6 +13,11 @@ export class RegistryError extends Error {
   constructor(readonly code: string, message: string, readonly status = 400) { super(message); }
 }
 
+function sameAttributes(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.prototype.hasOwnProperty.call(b, k) && a[k] === b[k]);
+}
+
 const GROUP_RE = /^[a-zA-Z0-9:_-]{1,128}$/;
 
 export class Registry {
@@ -57,10 +62,16 @@ export class Registry {
 
   private id(): string { return (this.now().toString(16) + (this.seq++).toString(16)).padStart(16, "0") + "-local"; }
 
-  /** Creates a thing (idempotent) and its device access key. */
+  /**
+   * Creates a thing and its device access key. Idempotent for the same configuration; given attributes that differ
+   * from the existing thing's are a conflict (ResourceAlreadyExistsException, as AWS). No attributes: no check.
+   */
   createThing(name: string, attributes?: Record<string, string>): { thing: ThingInfo; cred: CredentialRecord } {
     if (!isValidThingName(name)) throw new RegistryError("InvalidRequestException", "Invalid thing name: '" + name + "' (1-128 characters from a-z A-Z 0-9 : _ -)");
     let t = this.things.get(name);
+    if (t && attributes !== undefined && !sameAttributes(t.attributes, attributes)) {
+      throw new RegistryError("ResourceAlreadyExistsException", "Thing " + name + " already exists with a different configuration", 409);
+    }
     if (!t) {
       t = { thingName: name, thingId: this.id(), attributes: attributes || {}, version: 1, createdAt: this.now() };
       this.things.set(name, t);

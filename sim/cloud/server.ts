@@ -9,6 +9,9 @@ import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, createWebSocketStream } from "ws";
+import { createBroker } from "aedes";
+import type Aedes from "aedes";
+import type { AedesOptions, Client } from "aedes";
 import { Cloud, CloudOptions, CreateJobOptions, DeviceCredentials, SessionCredentials } from "./types";
 import { JsonStore } from "./store";
 import { Registry, RegistryError } from "./registry";
@@ -21,8 +24,11 @@ import { JsonObject, isFailure } from "./shadow/document";
 import { JobsService } from "./jobs/service";
 import { loadOrCreateCert, LocalCert } from "./tls-cert";
 import { createHttpApi } from "./http-api";
+import { PacketGuard } from "./packet-guard";
+import { connectedClient, filterRetainedDelivery, persistenceOf, screenIncomingBytes, screenPackets, sentDisconnect, subscriptionsOf, ParsedPacket } from "./aedes-internals";
 
-const Aedes: any = require("aedes");
+/** MQTT protocol levels the stand-in speaks: 3.1 (3) and 3.1.1 (4). */
+const MQTT_LEVELS = [3, 4];
 
 export interface ConnInfo {
   principal: CredentialRecord | null;
@@ -44,7 +50,7 @@ class LocalCloud extends EventEmitter implements Cloud {
   region: string;
   ca?: string;
   admin!: { accessKeyId: string; secretAccessKey: string };
-  broker: any;
+  broker!: Aedes;
 
   private o: CloudOptions;
   private now: () => number;
@@ -106,14 +112,14 @@ class LocalCloud extends EventEmitter implements Cloud {
     const host = this.o.host || "127.0.0.1";
     const api = createHttpApi(this, { region: this.region, now: this.now, clockSkewSeconds: this.o.clockSkewSeconds ?? 300 });
     const httpServer = http.createServer(api);
-    httpServer.on("upgrade", (req, socket, head) => this.onUpgrade(req, socket as net.Socket, head, "ws"));
+    httpServer.on("upgrade", (req, socket, head) => this.upgradeSafely(req, socket as net.Socket, head, "ws"));
     this.port = await listen(httpServer, this.port || this.o.port || 0, host);
     this.servers.push(httpServer);
     if (this.o.httpsPort !== undefined) {
       this.cert = this.cert || await loadOrCreateCert(this.o.dataDir, [host]);
       this.ca = this.cert.ca;
       const s = https.createServer({ key: this.cert.key, cert: this.cert.cert }, api);
-      s.on("upgrade", (req, socket, head) => this.onUpgrade(req, socket as net.Socket, head, "wss"));
+      s.on("upgrade", (req, socket, head) => this.upgradeSafely(req, socket as net.Socket, head, "wss"));
       this.httpsPort = await listen(s, this.httpsPort || this.o.httpsPort, host);
       this.servers.push(s);
     }
@@ -151,6 +157,17 @@ class LocalCloud extends EventEmitter implements Cloud {
   }
 
   // ------------------------------------------------------------------ transport
+  /** A request the code did not foresee closes its own socket, never the process. */
+  private upgradeSafely(req: http.IncomingMessage, socket: net.Socket, head: Buffer, transport: "ws" | "wss"): void {
+    socket.on("error", () => undefined);
+    try {
+      this.onUpgrade(req, socket, head, transport);
+    } catch (e) {
+      this.log("upgrade failed: " + ((e as Error).stack || e));
+      socket.destroy();
+    }
+  }
+
   private onUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, transport: "ws" | "wss"): void {
     const url = req.url || "/";
     const q = url.indexOf("?");
@@ -165,7 +182,7 @@ class LocalCloud extends EventEmitter implements Cloud {
         "Content-Type: application/json\r\nContent-Length: " + Buffer.byteLength(body) + "\r\nConnection: close\r\n\r\n" + body);
     };
     if (path !== "/mqtt") return deny(404, "NotFound", "WebSocket endpoint is /mqtt, not " + path);
-    const r = this.verifyUpgrade(path, rawQuery, req.headers.host || "");
+    const r = this.verifyUpgrade(path, rawQuery, req.headers.host || "", req.headers);
     if (!r.ok) return deny(r.status, r.code, r.message);
     const cred = this.registry.creds.get(r.accessKeyId)!;
     const info: ConnInfo = { principal: cred, transport, ip: req.socket.remoteAddress || "", sessionId: randomUUID() };
@@ -180,12 +197,13 @@ class LocalCloud extends EventEmitter implements Cloud {
 
   private wss = new WebSocketServer({
     noServer: true,
-    maxPayload: 4 * BROKER_LIMITS.payloadMaxBytes,
+    // checked against each frame's declared length before its payload is buffered
+    maxPayload: BROKER_LIMITS.webSocketMessageMaxBytes,
     perMessageDeflate: false,
     handleProtocols: (protocols: Set<string>) => (protocols.has("mqtt") ? "mqtt" : protocols.has("mqttv3.1") ? "mqttv3.1" : false),
   });
 
-  verifyUpgrade(path: string, rawQuery: string, host: string): SigV4Result {
+  verifyUpgrade(path: string, rawQuery: string, host: string, headers: http.IncomingHttpHeaders = {}): SigV4Result {
     const names = this.o.endpointHosts;
     const hostname = host.replace(/:\d+$/, "").toLowerCase();
     if (names && names.map((n) => n.toLowerCase()).indexOf(hostname) < 0) {
@@ -193,7 +211,7 @@ class LocalCloud extends EventEmitter implements Cloud {
     }
     const r = verifyPresignedGet(path, rawQuery, {
       secretFor: (id) => this.registry.creds.get(id)?.secretAccessKey,
-      host, region: this.region, service: "iotdevicegateway", now: this.now(), clockSkewSeconds: this.o.clockSkewSeconds ?? 300,
+      host, headers, region: this.region, service: "iotdevicegateway", now: this.now(), clockSkewSeconds: this.o.clockSkewSeconds ?? 300,
     });
     if (!r.ok) return r;
     const cred = this.registry.creds.get(r.accessKeyId)!;
@@ -208,22 +226,32 @@ class LocalCloud extends EventEmitter implements Cloud {
   }
 
   private handleStream(stream: Duplex, req: http.IncomingMessage | undefined, info: ConnInfo, lifetimeMs?: number): void {
-    const self = this;
     this.sockets.add(stream);
     const client = this.broker.handle(stream, req);
     this.conns.set(client, info);
-    // packet-level rules (before aedes handles the packet): filters per SUBSCRIBE
-    const parser = client._parser;
-    const orig = parser.listeners("packet")[0];
-    parser.removeListener("packet", orig);
-    parser.on("packet", function (this: any, packet: any) {
-      if (packet.cmd === "subscribe" && packet.subscriptions.length > BROKER_LIMITS.filtersPerSubscribe) {
-        info.reason = "CLIENT_ERROR";
-        self.refuse(client, "subscribe", packet.subscriptions.map((s: any) => s.topic).join(","), "more than " + BROKER_LIMITS.filtersPerSubscribe + " topic filters in one SUBSCRIBE (" + packet.subscriptions.length + ")");
-        client.close();
-        return;
-      }
-      orig.call(this, packet);
+    const closeFor = (action: string, resource: string, reason: string) => {
+      info.reason = "CLIENT_ERROR";
+      this.refuse(client, action, resource, reason);
+      client.close();
+      stream.destroy();
+    };
+    // bytes: no packet beyond the size limit is buffered, whether or not the client has authenticated
+    const guard = new PacketGuard(BROKER_LIMITS.packetMaxBytes);
+    let refused = false;
+    screenIncomingBytes(client, (chunk) => {
+      if (refused) return false;
+      const why = guard.check(chunk);
+      if (why === null) return true;
+      refused = true;
+      closeFor("packet", info.ip, why);
+      return false;
+    });
+    // packets: rules aedes has no hook for, before aedes handles the packet
+    screenPackets(client, (packet) => {
+      const why = packetViolation(packet);
+      if (why === null) return true;
+      closeFor(packet.cmd, packet.topic || (packet.subscriptions || []).map((sub) => sub.topic).join(","), why);
+      return false;
     });
     if (lifetimeMs !== undefined) {
       info.timer = setTimeout(() => {
@@ -236,102 +264,107 @@ class LocalCloud extends EventEmitter implements Cloud {
     stream.on("close", () => { this.sockets.delete(stream); if (info.timer) clearTimeout(info.timer); });
   }
 
-  private refuse(client: any, action: string, resource: string, reason: string): void {
+  private refuse(client: Client, action: string, resource: string, reason: string): void {
     this.log("refused " + action + " by " + (client.id || "?") + ": " + reason);
     if (this.listenerCount("denied")) this.emit("denied", { clientId: client.id, action, resource, reason });
   }
 
-  connInfo(client: any): ConnInfo | undefined { return this.conns.get(client); }
+  connInfo(client: Client): ConnInfo | undefined { return this.conns.get(client); }
 
-  private thingOf(client: any): string | null {
+  private thingOf(client: Client): string | null {
     const i = this.conns.get(client);
     return i && i.principal ? i.principal.thing : null;
   }
 
   // ------------------------------------------------------------------ broker
-  private createBroker(): any {
-    const self = this;
+  private createBroker(): Aedes {
     const keepMin = this.o.keepAliveMinSeconds ?? BROKER_LIMITS.keepAliveMin;
-    const broker = new Aedes({
+    const options: AedesOptions = {
       maxClientsIdLength: BROKER_LIMITS.clientIdMaxBytes,
-      preConnect(client: any, packet: any, cb: (e: Error | null, ok: boolean) => void) {
-        const info = self.conns.get(client);
+      preConnect: (client, packet, cb) => {
+        const info = this.conns.get(client);
         if (!info) return cb(new Error("unknown connection"), false);
+        // aedes answers any other protocol level with CONNACK 0x01 (unacceptable protocol version) and closes
+        if (MQTT_LEVELS.indexOf(packet.protocolVersion ?? 4) < 0) {
+          info.reason = "CLIENT_ERROR";
+          this.refuse(client, "connect", packet.clientId || "", "MQTT protocol level " + packet.protocolVersion + " is not supported (3.1.1 only)");
+          return cb(null, true);
+        }
         const id: string = packet.clientId || "";
-        const deny = (why: string) => { info.reason = "AUTH_ERROR"; self.refuse(client, "connect", id, why); cb(new Error(why), false); };
+        const deny = (why: string) => { info.reason = "AUTH_ERROR"; this.refuse(client, "connect", id, why); cb(new Error(why), false); };
         if (info.transport === "tcp") {
-          const cred = packet.username ? self.registry.creds.get(String(packet.username)) : undefined;
+          const cred = packet.username ? this.registry.creds.get(String(packet.username)) : undefined;
           if (!cred || !packet.password || packet.password.toString() !== cred.secretAccessKey) return deny("plain MQTT needs username = access key id and password = secret access key");
-          if (cred.expiration !== undefined && cred.expiration <= self.now()) return deny("credentials expired");
+          if (cred.expiration !== undefined && cred.expiration <= this.now()) return deny("credentials expired");
           info.principal = cred;
         }
         if (Buffer.byteLength(id) > BROKER_LIMITS.clientIdMaxBytes) return deny("client id longer than " + BROKER_LIMITS.clientIdMaxBytes + " bytes");
         const thing = info.principal ? info.principal.thing : null;
         if (!isAllowed("connect", thing, id)) return deny("credentials of thing '" + thing + "' may only connect with client id '" + thing + "', not '" + id + "'");
-        packet.keepalive = clampKeepAlive(packet.keepalive, keepMin);
-        const st = self.sessionTimers.get(id);
-        if (st) { clearTimeout(st); self.sessionTimers.delete(id); }
-        const old = id && broker.clients[id];
-        if (old) { const oi = self.conns.get(old); if (oi) oi.reason = "DUPLICATE_CLIENTID"; }
+        packet.keepalive = clampKeepAlive(packet.keepalive ?? 0, keepMin);
+        const st = this.sessionTimers.get(id);
+        if (st) { clearTimeout(st); this.sessionTimers.delete(id); }
+        const old = id ? connectedClient(this.broker, id) : undefined;
+        if (old) { const oi = this.conns.get(old); if (oi) oi.reason = "DUPLICATE_CLIENTID"; }
         cb(null, true);
       },
-      authorizePublish(client: any, packet: any, cb: (e?: Error | null) => void) {
+      authorizePublish: (client, packet, cb) => {
         if (!client) return cb(null);
         const v = checkPublish(packet);
-        const info = self.conns.get(client);
-        if (v) { if (info) info.reason = v.disconnectReason; self.refuse(client, "publish", packet.topic, v.reason); return cb(new Error(v.reason)); }
+        const info = this.conns.get(client);
+        if (v) { if (info) info.reason = v.disconnectReason; this.refuse(client, "publish", packet.topic, v.reason); return cb(new Error(v.reason)); }
         const thing = info && info.principal ? info.principal.thing : null;
         if (thing !== null && !isAllowed("publish", thing, packet.topic)) {
           if (info) info.reason = "FORBIDDEN_ACCESS";
-          self.refuse(client, "publish", packet.topic, "not authorized to publish to " + packet.topic);
+          this.refuse(client, "publish", packet.topic, "not authorized to publish to " + packet.topic);
           return cb(new Error("not authorized"));
         }
         cb(null);
       },
-      authorizeSubscribe(client: any, sub: any, cb: (e: Error | null, s?: any) => void) {
-        const info = self.conns.get(client);
+      authorizeSubscribe: (client, sub, cb) => {
+        const info = this.conns.get(client);
         const v = checkSubscription(sub);
-        if (v) { if (info) info.reason = v.disconnectReason; self.refuse(client, "subscribe", sub.topic, v.reason); return cb(new Error(v.reason)); }
+        if (v) { if (info) info.reason = v.disconnectReason; this.refuse(client, "subscribe", sub.topic, v.reason); return cb(new Error(v.reason)); }
         const thing = info && info.principal ? info.principal.thing : null;
         if (thing !== null && !isAllowed("subscribe", thing, sub.topic)) {
-          self.refuse(client, "subscribe", sub.topic, "not authorized to subscribe to " + sub.topic);
-          if (self.o.deniedSubscribe === "suback-failure") return cb(null, null);
+          this.refuse(client, "subscribe", sub.topic, "not authorized to subscribe to " + sub.topic);
+          if (this.o.deniedSubscribe === "suback-failure") return cb(null, null);
           if (info) info.reason = "FORBIDDEN_ACCESS";
           return cb(new Error("not authorized"));
         }
-        if (!client.subscriptions[sub.topic] && Object.keys(client.subscriptions).length >= BROKER_LIMITS.subscriptionsPerConnection) {
-          self.refuse(client, "subscribe", sub.topic, "more than " + BROKER_LIMITS.subscriptionsPerConnection + " subscriptions on one connection");
+        const subscriptions = subscriptionsOf(client);
+        if (!subscriptions[sub.topic] && Object.keys(subscriptions).length >= BROKER_LIMITS.subscriptionsPerConnection) {
+          this.refuse(client, "subscribe", sub.topic, "more than " + BROKER_LIMITS.subscriptionsPerConnection + " subscriptions on one connection");
           return cb(null, null);
         }
         cb(null, sub);
       },
-      authorizeForward(client: any, packet: any) {
-        const thing = self.thingOf(client);
+      authorizeForward: (client, packet) => {
+        const thing = this.thingOf(client);
         if (thing !== null && !isAllowed("receive", thing, packet.topic)) return null;
         return packet;
       },
-      published(packet: any, client: any, cb: () => void) {
+      published: (packet, client, cb) => {
         if (client) {
           const topic: string = packet.topic;
-          if (topic.charCodeAt(0) === 36 && topic.startsWith("$aws/things/")) self.route(topic, packet.payload, client);
-          if (self.listenerCount("publish")) self.emit("publish", topic, packet.payload, client.id);
+          if (topic.charCodeAt(0) === 36 && topic.startsWith("$aws/things/")) this.route(topic, packet.payload as Buffer, client);
+          if (this.listenerCount("publish")) this.emit("publish", topic, packet.payload, client.id);
         }
         cb();
       },
-    });
+    };
+    const broker = createBroker(options);
     // retained messages are not delivered to wildcard subscriptions (AWS)
-    const persistence = broker.persistence;
-    const combi = persistence.createRetainedStreamCombi.bind(persistence);
-    persistence.createRetainedStreamCombi = (patterns: string[]) => combi(patterns.filter((p) => !isWildcard(p)));
-    broker.on("clientReady", (client: any) => this.onClientReady(client));
-    broker.on("clientDisconnect", (client: any) => this.onClientGone(client));
-    broker.on("keepaliveTimeout", (client: any) => { const i = this.conns.get(client); if (i) i.reason = "MQTT_KEEP_ALIVE_TIMEOUT"; });
-    broker.on("clientError", (client: any, err: Error) => { this.log("client " + (client && client.id) + ": " + err.message); });
-    broker.on("connectionError", (client: any, err: Error) => { this.log("connection error: " + err.message); });
+    filterRetainedDelivery(broker, (filter) => !isWildcard(filter));
+    broker.on("clientReady", (client) => this.onClientReady(client));
+    broker.on("clientDisconnect", (client) => this.onClientGone(client));
+    broker.on("keepaliveTimeout", (client) => { const i = this.conns.get(client); if (i) i.reason = "MQTT_KEEP_ALIVE_TIMEOUT"; });
+    broker.on("clientError", (client, err) => { this.log("client " + (client && client.id) + ": " + err.message); });
+    broker.on("connectionError", (_client, err) => { this.log("connection error: " + err.message); });
     return broker;
   }
 
-  private onClientReady(client: any): void {
+  private onClientReady(client: Client): void {
     const info = this.conns.get(client);
     if (!info) return;
     info.connected = true;
@@ -345,12 +378,12 @@ class LocalCloud extends EventEmitter implements Cloud {
     this.emit("connect", client.id, { transport: info.transport, thing: info.principal ? info.principal.thing : null });
   }
 
-  private onClientGone(client: any): void {
+  private onClientGone(client: Client): void {
     const info = this.conns.get(client);
     if (!info || !info.connected) return;
     info.connected = false;
     if (info.timer) clearTimeout(info.timer);
-    const clientInitiated = !!client._disconnected;
+    const clientInitiated = sentDisconnect(client);
     const reason = clientInitiated ? "CLIENT_INITIATED_DISCONNECT" : info.reason || "CONNECTION_LOST";
     this.jobsService.forgetConnection(client);
     if (!client.clean && client.id) this.scheduleSessionExpiry(client.id);
@@ -371,12 +404,12 @@ class LocalCloud extends EventEmitter implements Cloud {
     const broker = this.broker;
     const t = setTimeout(() => {
       this.sessionTimers.delete(clientId);
-      if (broker.closed || broker.clients[clientId]) return;
-      const p = broker.persistence;
+      if (broker.closed || connectedClient(broker, clientId)) return;
+      const p = persistenceOf(broker);
       p.cleanSubscriptions({ id: clientId }, () => undefined);
-      const queued: any[] = [];
+      const queued: Array<{ messageId: number }> = [];
       const s = p.outgoingStream({ id: clientId });
-      s.on("data", (pk: any) => queued.push(pk));
+      s.on("data", (pk: { messageId: number }) => queued.push(pk));
       s.on("end", () => { for (const pk of queued) p.outgoingClearMessageId({ id: clientId }, { messageId: pk.messageId }, () => undefined); });
       this.log("persistent session of " + clientId + " expired");
     }, (this.o.sessionExpirySeconds ?? 3600) * 1000);
@@ -384,18 +417,18 @@ class LocalCloud extends EventEmitter implements Cloud {
     this.sessionTimers.set(clientId, t);
   }
 
-  private credentialExpired(client: any): boolean {
+  private credentialExpired(client: Client): boolean {
     const i = this.conns.get(client);
     return !!(i && i.principal && i.principal.expiration !== undefined && i.principal.expiration <= this.now());
   }
 
-  private route(topic: string, payload: Buffer, client: any): void {
+  private route(topic: string, payload: Buffer, client: Client): void {
     if (this.shadowService.handleMqtt(topic, payload, { conn: client, expired: this.credentialExpired(client) })) return;
     this.jobsService.handleMqtt(topic, payload, client, (t: string, body: JsonObject) => this.sendTo(client, t, body));
   }
 
   /** Publishes a JSON body through the broker (every authorised subscriber gets it). */
-  publishJson(topic: string, body: JsonObject, qos = 1): void {
+  publishJson(topic: string, body: JsonObject, qos: 0 | 1 = 1): void {
     if (!this.broker || this.broker.closed) return;
     this.broker.publish({ cmd: "publish", topic, payload: Buffer.from(JSON.stringify(body)), qos, retain: false, dup: false }, (err?: Error) => {
       if (err) this.log("publish to " + topic + " failed: " + err.message);
@@ -403,15 +436,16 @@ class LocalCloud extends EventEmitter implements Cloud {
   }
 
   /** Sends a message to one connection only (jobs responses), if it has a matching subscription. */
-  sendTo(client: any, topic: string, body: JsonObject): void {
+  sendTo(client: Client, topic: string, body: JsonObject): void {
     if (client.closed || !client.connected) return;
     let qos = -1;
-    for (const f in client.subscriptions) {
-      if (topicMatches(f, topic)) qos = Math.max(qos, client.subscriptions[f].qos);
+    const subscriptions = subscriptionsOf(client);
+    for (const f in subscriptions) {
+      if (topicMatches(f, topic)) qos = Math.max(qos, subscriptions[f].qos);
     }
     if (qos < 0) return;
     const payload = Buffer.from(JSON.stringify(body));
-    client.publish({ cmd: "publish", topic, payload, qos, retain: false, dup: false }, () => undefined);
+    client.publish({ cmd: "publish", topic, payload, qos: qos as 0 | 1, retain: false, dup: false }, () => undefined);
   }
 
   // ------------------------------------------------------------------ API
@@ -427,16 +461,18 @@ class LocalCloud extends EventEmitter implements Cloud {
 
   shadows = {
     get: (thing: string, name?: string) => this.shadowService.get(thing, name),
-    update: async (thing: string, doc: any, name?: string) => {
-      const r = await this.shadowService.request("update", thing, name, typeof doc === "string" ? doc : JSON.stringify(doc));
-      for (const [s, b] of r.messages) this.publishJson(shadowTopic(thing, name, "update/" + s), b);
+    // a call that fails answers only its caller (as AWS's REST API): no */rejected message is published
+    update: async (thing: string, doc: object | string | Buffer, name?: string) => {
+      const payload = typeof doc === "string" || Buffer.isBuffer(doc) ? doc : JSON.stringify(doc);
+      const r = await this.shadowService.request("update", thing, name, payload);
       if (!r.ok) throw shadowError(r.body);
+      for (const [s, b] of r.messages) this.publishJson(shadowTopic(thing, name, "update/" + s), b);
       return r.body;
     },
     delete: async (thing: string, name?: string) => {
       const r = await this.shadowService.request("delete", thing, name, "");
-      for (const [s, b] of r.messages) this.publishJson(shadowTopic(thing, name, "delete/" + s), b);
       if (!r.ok) throw shadowError(r.body);
+      for (const [s, b] of r.messages) this.publishJson(shadowTopic(thing, name, "delete/" + s), b);
       return r.body;
     },
     list: (thing: string) => this.shadowService.listNamed(thing),
@@ -454,6 +490,17 @@ class LocalCloud extends EventEmitter implements Cloud {
     create: (name: string) => { this.registry.createGroup(name); },
     addThing: (group: string, thing: string) => { this.registry.addThingToGroup(group, thing); this.jobsService.onThingAddedToGroup(group, thing); },
   };
+}
+
+/** Packet rules aedes has no hook for; null when the packet may go on. */
+function packetViolation(packet: ParsedPacket): string | null {
+  if (packet.cmd !== "subscribe" && packet.cmd !== "unsubscribe") return null;
+  const filters = packet.cmd === "subscribe" ? (packet.subscriptions || []).map((sub) => sub.topic) : (packet.unsubscriptions as string[] || []);
+  if (packet.cmd === "subscribe" && filters.length > BROKER_LIMITS.filtersPerSubscribe) {
+    return "more than " + BROKER_LIMITS.filtersPerSubscribe + " topic filters in one SUBSCRIBE (" + filters.length + ")";
+  }
+  for (const filter of filters) if (filter.indexOf("\u0000") >= 0) return "topic filter contains U+0000";
+  return null;
 }
 
 function shadowTopic(thing: string, name: string | undefined, suffix: string): string {

@@ -72,9 +72,12 @@ export function sign(secret: string, date: string, region: string, service: stri
   return createHmac("sha256", signingKey(secret, date, region, service)).update(sts, "utf8").digest("hex");
 }
 
+/** Constant-time string compare; false (never a throw) when the byte lengths differ, whatever the characters. */
 export function safeEqualHex(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
+  const x = Buffer.from(a, "utf8");
+  const y = Buffer.from(b, "utf8");
+  if (x.length !== y.length) return false;
+  return timingSafeEqual(x, y);
 }
 
 /** "20150830T123600Z" -> epoch ms, or NaN. */
@@ -96,6 +99,8 @@ export interface VerifyOptions {
   /** secret for an access key id, or undefined when unknown */
   secretFor: (accessKeyId: string) => string | undefined;
   host: string;               // Host header as received (port included when not the default)
+  /** incoming headers (lower-case names): every header named in SignedHeaders is read from here */
+  headers?: Record<string, string | string[] | undefined>;
   region: string;
   service: string;            // "iotdevicegateway" for the WebSocket, "iotdata"/"iot"/"execute-api" for HTTP
   acceptedServices?: string[];
@@ -105,6 +110,23 @@ export interface VerifyOptions {
 
 function fail(status: number, code: string, message: string): SigV4Failure {
   return { ok: false, status, code, message };
+}
+
+/**
+ * Canonical headers for the names the client signed: `host` must be among them and every one must be present in
+ * the request (a signature over a header the request does not carry proves nothing).
+ */
+function signedHeaderValues(signedHeaders: string, opts: VerifyOptions, label: string): Array<[string, string]> | SigV4Failure {
+  const names = signedHeaders.split(";");
+  if (names.indexOf("host") < 0) return fail(403, "InvalidSignatureException", label + " must include host");
+  const out: Array<[string, string]> = [];
+  for (const name of names) {
+    if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) return fail(403, "InvalidSignatureException", label + " must be lower-case header names separated by ';'");
+    const value = name === "host" ? opts.host : opts.headers ? opts.headers[name] : undefined;
+    if (value === undefined) return fail(403, "InvalidSignatureException", "Signed header " + name + " is missing from the request");
+    out.push([name, Array.isArray(value) ? value.join(",") : String(value)]);
+  }
+  return out;
 }
 
 function checkScope(scope: string[], amzDate: string, opts: VerifyOptions): SigV4Failure | null {
@@ -156,14 +178,14 @@ export function verifyPresignedGet(path: string, rawQuery: string, opts: VerifyO
     expiresAt = signedAt + +expires * 1000;
     if (opts.now > expiresAt) return fail(403, "InvalidSignatureException", "Signature expired: " + amzDate + " + " + expires + " s is now earlier than " + toAmzDate(opts.now));
   }
-  const headerNames = signedHeaders.split(";");
-  if (headerNames.length !== 1 || headerNames[0] !== "host") return fail(403, "InvalidSignatureException", "X-Amz-SignedHeaders must be exactly 'host'");
+  const headerValues = signedHeaderValues(signedHeaders, opts, "X-Amz-SignedHeaders");
+  if (!Array.isArray(headerValues)) return headerValues;
   const secret = opts.secretFor(scope[0]);
   if (secret === undefined) return fail(403, "UnrecognizedClientException", "The security token included in the request is invalid (unknown access key id)");
   const canonical = canonicalRequest(
     "GET", canonicalUri(path),
     canonicalQuery(pairs.filter(([k]) => k !== "X-Amz-Signature" && k !== "X-Amz-Security-Token")),
-    [["host", opts.host]], "host", EMPTY_SHA256);
+    headerValues, signedHeaders, EMPTY_SHA256);
   const expected = sign(secret, scope[1], scope[2], scope[3], stringToSign(amzDate, scope.slice(1).join("/"), canonical));
   if (!safeEqualHex(expected, signature.toLowerCase())) {
     return fail(403, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method." + (token !== undefined ? " (the X-Amz-Security-Token must be appended after signing, not signed)" : ""));
@@ -187,19 +209,21 @@ export function verifyAuthorizationHeader(method: string, rawPath: string, rawQu
   const signedAt = parseAmzDate(amzDate);
   const badTime = checkTime(signedAt, opts);
   if (badTime) return badTime;
-  const names = m[2].split(";");
-  if (names.indexOf("host") < 0) return fail(403, "InvalidSignatureException", "SignedHeaders must include host");
-  const hdrs: Array<[string, string]> = [];
-  for (const n of names) {
-    const v = n === "host" ? opts.host : headers[n];
-    if (v === undefined) return fail(403, "InvalidSignatureException", "Signed header " + n + " is missing from the request");
-    hdrs.push([n, Array.isArray(v) ? v.join(",") : String(v)]);
-  }
+  const hdrs = signedHeaderValues(m[2], { ...opts, headers }, "SignedHeaders");
+  if (!Array.isArray(hdrs)) return hdrs;
   const secret = opts.secretFor(scope[0]);
   if (secret === undefined) return fail(403, "UnrecognizedClientException", "The security token included in the request is invalid");
   let pairs: Array<[string, string]>;
   try { pairs = parseQuery(rawQuery); } catch { return fail(403, "InvalidSignatureException", "Malformed query string"); }
-  const payloadHash = typeof headers["x-amz-content-sha256"] === "string" ? (headers["x-amz-content-sha256"] as string) : sha256Hex(body);
+  // The data plane signs the body itself: the canonical request always carries the SHA-256 of the bytes received.
+  // x-amz-content-sha256 (an S3 header) is optional; when present it must be that same hash, and UNSIGNED-PAYLOAD
+  // (an S3-only option) is refused, so a signature can never be replayed with another body.
+  const payloadHash = sha256Hex(body);
+  const declared = headers["x-amz-content-sha256"];
+  if (declared !== undefined) {
+    if (declared === "UNSIGNED-PAYLOAD") return fail(403, "InvalidSignatureException", "UNSIGNED-PAYLOAD is not accepted here: sign the SHA-256 of the request body");
+    if (typeof declared !== "string" || declared.toLowerCase() !== payloadHash) return fail(400, "InvalidRequestException", "x-amz-content-sha256 does not match the SHA-256 of the request body");
+  }
   const canonical = canonicalRequest(method, canonicalUri(rawPath), canonicalQuery(pairs), hdrs, m[2], payloadHash);
   const expected = sign(secret, scope[1], scope[2], scope[3], stringToSign(amzDate, scope.slice(1).join("/"), canonical));
   if (!safeEqualHex(expected, m[3].toLowerCase())) {

@@ -251,18 +251,43 @@ describe("relay limits and certificate checks", () => {
     }
   });
 
-  it("answers 503 beyond the connection limit, and 408 when the head never comes", async () => {
-    const relay = await startRelay({ host: "127.0.0.1", port: 0, allow: [ENDPOINT], maxConnections: 1, headTimeoutMs: 200, log: () => undefined });
+  it("answers 503 beyond the per-address limit, and 408 when the head never comes", async () => {
+    const relay = await startRelay({ host: "127.0.0.1", port: 0, allow: [ENDPOINT], maxPerAddress: 1, headTimeoutMs: 200, log: () => undefined });
     try {
-      const first = await connect(relay.port); // holds the only slot (sends nothing yet)
+      const first = await connect(relay.port); // holds this address's only slot (sends nothing yet)
       const firstDone = readUntil(first, () => false);
       const second = await connect(relay.port);
       const r2 = await readUntil(second, () => false);
       expect(r2.data).toMatch(/^HTTP\/1\.1 503 /);
+      expect(r2.data).toContain("from one address");
       const r1 = await firstDone;
       expect(r1.data).toMatch(/^HTTP\/1\.1 408 /);
     } finally {
       await relay.close();
+    }
+  });
+
+  it("connections that send nothing cannot lock a device out: the oldest one waiting for its head gives way", async () => {
+    const up = await startUpstream(trusted);
+    const logs: string[] = [];
+    // head timeout far beyond the test: only giving way can free a slot
+    const relay = await startRelay({ host: "127.0.0.1", port: 0, allow: [ENDPOINT], ca: trusted.cert, maxConnections: 3, maxPerAddress: 8, headTimeoutMs: 60000, log: (l) => logs.push(l), resolve: (_h, p) => ({ host: "127.0.0.1", port: p }) });
+    try {
+      const idle = await Promise.all([0, 1, 2].map(() => connect(relay.port)));
+      const idleClosed = idle.map((s) => { s.resume(); return closed(s); });
+      await until(() => relay.active() === 3, "the three idle connections to hold every slot");
+      const device = await connect(relay.port);
+      device.write(upgradeHead(`${ENDPOINT}:${up.port}`, "/mqtt?X-Amz-Signature=x"));
+      const r = await readUntil(device, (d) => d.includes("\r\n\r\n"));
+      expect(r.data).toMatch(/^HTTP\/1\.1 101 /);
+      await idleClosed[0]; // the oldest idle connection made room
+      expect(relay.active()).toBe(3);
+      expect(logs.some((l) => l.includes("gave way to a new connection"))).toBe(true);
+      device.destroy();
+      idle.forEach((s) => s.destroy());
+    } finally {
+      await relay.close();
+      await up.close();
     }
   });
 });

@@ -2,6 +2,8 @@
  * AWS IoT Jobs execution state machine and MQTT bodies (PURE: no I/O; timestamps passed in, epoch seconds,
  * except stepTimeoutAt which is epoch ms). Contract section 3.
  */
+import { nestedDeeperThan } from "../json-depth";
+
 export type ExecStatus = "QUEUED" | "IN_PROGRESS" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "REJECTED" | "REMOVED" | "CANCELED";
 export const ALL_STATUSES: ExecStatus[] = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "REMOVED", "CANCELED"];
 export const DEVICE_STATUSES: ExecStatus[] = ["IN_PROGRESS", "SUCCEEDED", "FAILED", "REJECTED"];
@@ -28,7 +30,7 @@ export interface Execution {
 
 export interface JobsFailure { code: JobsErrorCode; message: string; executionState?: { status: ExecStatus; statusDetails?: Record<string, string>; versionNumber: number } }
 
-export const JOB_LIMITS = { maxDocumentBytes: 32 * 1024, stepTimeoutMin: 1, stepTimeoutMax: 10080, maxClientTokenBytes: 64 };
+export const JOB_LIMITS = { maxDocumentBytes: 32 * 1024, stepTimeoutMin: 1, stepTimeoutMax: 10080, maxClientTokenBytes: 64, maxJsonDepth: 32 };
 
 export function isTerminal(s: ExecStatus): boolean { return TERMINAL.indexOf(s) >= 0; }
 export function isPending(e: Execution): boolean { return e.status === "QUEUED" || e.status === "IN_PROGRESS"; }
@@ -116,6 +118,7 @@ export function parseJobsRequest(payload: Buffer | string): { ok: true; body: Re
   const text = typeof payload === "string" ? payload : payload.toString("utf8");
   let body: unknown = {};
   if (text.trim() !== "") {
+    if (nestedDeeperThan(text, JOB_LIMITS.maxJsonDepth)) return { ok: false, failure: { code: "InvalidJson", message: "Request payload is nested deeper than " + JOB_LIMITS.maxJsonDepth + " levels" } };
     try { body = JSON.parse(text); } catch { return { ok: false, failure: { code: "InvalidJson", message: "Request payload is not valid JSON" } }; }
   }
   if (!isPlainObject(body)) return { ok: false, failure: { code: "InvalidJson", message: "Request payload must be a JSON object" } };

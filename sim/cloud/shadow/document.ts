@@ -3,6 +3,9 @@
  * Merge, per-leaf metadata, delta, versions, validation and every response body, per the contract
  * (docs/aws-iot-behaviour.md, Device Shadow). Key order of every body is part of the contract.
  */
+import { isUtf8 } from "node:buffer";
+import { nestedDeeperThan } from "../json-depth";
+
 export type Json = null | boolean | number | string | Json[] | JsonObject;
 export interface JsonObject { [k: string]: Json }
 
@@ -22,6 +25,7 @@ export interface ShadowFailure { code: number; message: string; clientToken?: st
 
 export const ERR = {
   invalidJson: { code: 400, message: "Invalid JSON" },
+  unsupportedEncoding: { code: 415, message: "Unsupported documents encoding" },
   missingState: { code: 400, message: "Missing required node: state" },
   stateNotObject: { code: 400, message: "State node must be an object" },
   desiredNotObject: { code: 400, message: "Desired node must be an object" },
@@ -154,10 +158,13 @@ export function stateBytes(state: ShadowState): number {
 
 /** Parses a request payload (empty allowed when `allowEmpty`); checks clientToken and version syntax. */
 export function parseRequest(payload: Buffer | string, allowEmpty: boolean): { ok: true; body: JsonObject; clientToken?: string } | ({ ok: false } & ShadowFailure) {
+  if (typeof payload !== "string" && !isUtf8(payload)) return { ok: false, ...ERR.unsupportedEncoding };
   const text = typeof payload === "string" ? payload : payload.toString("utf8");
   let body: unknown;
   if (text.trim() === "" && allowEmpty) body = {};
   else {
+    // body > state > desired|reported > maxDepth levels
+    if (nestedDeeperThan(text, SHADOW_LIMITS.maxDepth + 2)) return { ok: false, ...ERR.tooDeep };
     try { body = JSON.parse(text); } catch { return { ok: false, ...ERR.invalidJson }; }
   }
   if (!isObject(body)) return { ok: false, ...ERR.invalidJson };
