@@ -11,8 +11,8 @@
 // throttling, internal errors) are retried at most twice with the version the cloud sent; the rest
 // (InvalidStateTransition, TerminalStateReached, ...) abandon the execution: never a loop.
 // Messages are read as they stream in (json/scan.ts): of a job document (up to AWS's 32 KB) the
-// device keeps the operation and at most 8 other top-level members (MaxParameters), each a scalar of
-// at most 64 bytes (anything else is kept as {}: a value no operation accepts). A document it
+// device keeps the top-level members, at most 8 (MaxParameters; the operation always), each a scalar
+// of at most 64 bytes (anything else is kept as {}: a value no operation accepts). A document it
 // cannot use (none, not an object, too many members, an unknown operation) is REJECTED with the
 // reason, and the queue moves on.
 // Memory: the runner is ONE function (a retained function costs 5 JS variables + 1 per parameter
