@@ -117,7 +117,7 @@ export class Board {
       this.partial = parts.pop()!;
       for (const l of parts) {
         // (Espruino erases the prompt with ESC [ J before printing from a callback)
-        const line = l.replace(/\x1b\[J/g, "").replace(/^>+/, "");
+        const line = l.replace(/\x1b\[J|\r/g, "").replace(/^>+/, "").trimEnd();
         if (line.trim()) this.logs.push(line);
       }
       const w = this.waiters;
