@@ -15,8 +15,8 @@ import { jobsDo } from "../jobs/jobs";
 import { MqttSession } from "../mqtt/session";
 import { createMqttClient } from "../mqtt/client";
 import { MqttEvent } from "../mqtt/events";
-import { amzDate, signCache, SignCache } from "../aws/sigv4";
-import { bootHash, signUrl } from "../crypto/select";
+import { amzDate, SignCache } from "../aws/sigv4";
+import { bootCache, signUrl } from "../crypto/select";
 import { led } from "../io/led";
 import { dhtRead } from "../sensors/dht11";
 
@@ -283,7 +283,7 @@ export function dev(op: any, a?: any, b?: any): any {
       P = "$aws/things/" + c.thing + "/";
       dev("I", "boot " + c.thing);
       require("Wifi").setSNTP(c.sntp || "pool.ntp.org", 0); // sets the clock once WiFi is up (see "c")
-      sc = signCache(bootHash());
+      sc = bootCache(); // warm from Storage after a reboot on the same UTC day
       t = dev("R", "iot.set") || {};
       refresh = t.r || c.refresh || 30;
       t = t.o === true;

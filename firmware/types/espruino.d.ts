@@ -61,6 +61,7 @@ interface CryptoModule {
 interface StorageModule {
   write(name: string, data: string | object, offset?: number, size?: number): boolean;
   read(name: string, offset?: number, length?: number): string | undefined;
+  readArrayBuffer(name: string): ArrayBuffer | undefined;
   readJSON(name: string, noExceptions?: boolean): any;
   erase(name: string): void;
   list(regex?: any): string[];
