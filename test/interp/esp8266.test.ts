@@ -50,6 +50,15 @@ interpDescribe("ESP8266 interpreter: the real bundle", () => {
     expect(board.count(/Uncaught|ASSERT/)).toBe(0);
   }, 3 * MIN);
 
+  test("the signing cache is in Storage: a power cycle on the same day connects again", async () => {
+    const before = board.count(/^@F/);
+    await board.send('print("@F"+require("Storage").read("iot.sc").length)');
+    await board.until(() => board.count(/^@F/) > before, "the cache file's size");
+    expect(board.logs.filter((l) => /^@F/.test(l)).pop()).toBe("@F172");
+    await board.powerCycle();
+    await board.waitLog(CONNECTED, 1, 2 * MIN); // (logs restart at the power cycle)
+  }, 3 * MIN);
+
   test("a desired change is applied and reported", async () => {
     await cloud.shadows.update(thing, { state: { desired: { on: true, refresh: 3 } } });
     await until(() => reported(cloud, thing).on === true && reported(cloud, thing).refresh === 3, "on and refresh reported", MIN);

@@ -163,6 +163,11 @@ export class Board {
     await this.until(() => />$/.test(this.out) && this.out.length > text.length, "the answer to " + text.slice(0, 60), 30000);
   }
 
+  // Types a short line at the firmware's console (no wait: read its answer from the logs).
+  async send(text: string): Promise<void> {
+    this.proc!.stdin!.write(text + "\n");
+  }
+
   // Log lines containing `match` so far.
   count(match: string | RegExp): number {
     return this.logs.filter((l) => (typeof match === "string" ? l.includes(match) : match.test(l))).length;
@@ -201,7 +206,7 @@ export class Board {
   // A power cycle: same flash, same working directory.
   async powerCycle(): Promise<void> {
     await this.kill();
-    this.logs.push("--- power cycle ---");
+    this.logs = [];
     this.start();
   }
 
