@@ -27,12 +27,10 @@ export function bootHash(): NativeSha | undefined {
 // that iot.json already holds (no new exposure); its checksums (see SignCache) make a cache of other
 // credentials, region or day miss, and the next presign overwrites it.
 export function bootCache(): SignCache {
-  const c = signCache(bootHash());
-  if (typeof c != "function")
-    try {
-      const b = require("Storage").readArrayBuffer("iot.sc");
-      if (b && b.byteLength == 172) c.set(new Int32Array(b));
-    } catch (e) {}
+  const c: any = signCache(bootHash());
+  try {
+    c.set(new Int32Array(require("Storage").readArrayBuffer("iot.sc") as any)); // (no file: nothing; ESP32: no set)
+  } catch (e) {}
   return c;
 }
 
@@ -44,14 +42,13 @@ export function bootCache(): SignCache {
 export function signUrl(c: SignCache, cfg: MqttSignConfig, t: number, cb: (err: string | null, url?: string) => void): void {
   let j: any;
   let k: any;
-  const sums = () => typeof c != "function" && c[40] + "," + c[41] + "," + c[42];
   const go = () => {
     if (!(t >= 1704067200)) return cb("clock not set (before 2024)");
-    if (!j) k = sums();
+    if (!j) k = (c as any)[41] ^ (c as any)[42]; // day key and canonical prefix (0 with a native SHA-256)
     const u = (j = j || presignJob(c, cfg, amzDate(t)))();
     if (!u) return setTimeout(go, 0);
     j = 0; // the signing state is garbage before cb runs
-    if (k && k != sums())
+    if (k != ((c as any)[41] ^ (c as any)[42]))
       try {
         require("Storage").write("iot.sc", (c as Int32Array).buffer); // only when a part was rebuilt
       } catch (e) {}
