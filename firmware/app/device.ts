@@ -282,6 +282,10 @@ export function dev(op: any, a?: any, b?: any): any {
       }
       P = "$aws/things/" + c.thing + "/";
       dev("I", "boot " + c.thing);
+      // A failed TLS handshake is also thrown by the interpreter from its event loop, where no
+      // try/catch reaches; the socket has reported it ("TLS handshake failed"). Other uncaught
+      // exceptions are logged in one line. (The simulator has no process.on.)
+      if (c.tls && process.on) process.on("uncaughtException", (e: any) => e && !/mbedtls/.test(e) && console.log("[E] " + e));
       require("Wifi").setSNTP(c.sntp || "pool.ntp.org", 0); // sets the clock once WiFi is up (see "c")
       sc = bootCache(); // warm from Storage after a reboot on the same UTC day
       t = dev("R", "iot.set") || {};

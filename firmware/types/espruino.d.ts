@@ -25,6 +25,8 @@ declare var process: {
   memory(gc?: boolean): EspruinoMemory;
   env: { VERSION: string; BOARD: string; [k: string]: any };
   version: string;
+  // "uncaughtException": an exception that reached the event loop (then not printed)
+  on?(event: string, cb: (e: any) => any): void;
 };
 
 declare namespace E {

@@ -15,8 +15,6 @@ import { LinkState, WsOp, wsFrame } from "./frame";
 import { wsUpgrade } from "./handshake";
 import { MqttError, MqttErrorCode } from "../mqtt/events";
 
-declare const E: unknown;
-
 export interface WsSink {
   onUp(link: any): void;
   onData(link: any, data: string): void;
@@ -51,16 +49,6 @@ function onSocket(this: any, data?: any, url?: string): void {
     link.t = LinkState.Upgrading;
     link.b = "";
     link.h = btoa(String.fromCharCode.apply(0, new Uint8Array(require("crypto").SHA1(upgrade.k + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")) as any));
-    // A failed TLS handshake is thrown by the interpreter from its event loop (as an InternalError
-    // from mbedTLS, or undefined once our socket has closed), where no try/catch reaches: the
-    // socket's error event has reported it, so it is not printed again; any other uncaught
-    // exception is logged in one line. Registered once, on TLS boards only (and on Espruino only:
-    // Node and the simulator have no such process.on).
-    const proc: any = typeof E != "undefined" && process;
-    if (options.tls && proc && proc.on && !proc["#onuncaughtException"])
-      proc.on("uncaughtException", (e: any) => {
-        if (e !== undefined && (e = e.message || e + "").indexOf("mbedtls") < 0) console.log("[E] uncaught: " + e);
-      });
     try {
       const socket = (link.c = (options.net || require(options.tls ? "tls" : "net")).connect({ host: options.relayHost || upgrade.h, port: options.relayPort || upgrade.p }));
       socket.L = link;
