@@ -18,8 +18,8 @@ import { HookOp, LogOp, SettingKey } from "./hook";
 import { MqttSession } from "../mqtt/session";
 import { createMqttClient, MqttClientOptions } from "../mqtt/client";
 import { MqttError, MqttErrorCode, MqttEvent, MqttMessage, MqttPart } from "../mqtt/events";
-import { amzDate, signCache, SignCache } from "../aws/sigv4";
-import { bootHash, signUrl } from "../crypto/select";
+import { amzDate, SignCache } from "../aws/sigv4";
+import { bootCache, signUrl } from "../crypto/select";
 import { led, LedOp } from "../io/led";
 import { dhtRead, DhtReading } from "../sensors/dht11";
 
@@ -354,8 +354,12 @@ export function dev(op: any, a?: any, b?: any): any {
       }
       thingTopic = "$aws/things/" + config.thing + "/";
       dev(HookOp.Info, "boot " + config.thing);
+      // A failed TLS handshake is also thrown by the interpreter from its event loop, where no
+      // try/catch reaches; the socket has reported it ("TLS handshake failed"). Other uncaught
+      // exceptions are logged in one line. (The simulator has no process.on.)
+      if (config.tls && process.on) process.on("uncaughtException", (e: any) => e && !/mbedtls/.test(e) && console.log("[E] " + e));
       require("Wifi").setSNTP(config.sntp || "pool.ntp.org", 0); // sets the clock once WiFi is up (see StartMqtt)
-      signingCache = signCache(bootHash());
+      signingCache = bootCache(); // warm from Storage after a reboot on the same UTC day
       value = dev(AppOp.ReadFile, "iot.set") || {}; // SavedSettings
       reportInterval = value.r || config.refresh || 30;
       value = value.o === true;

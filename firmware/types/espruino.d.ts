@@ -25,6 +25,8 @@ declare var process: {
   memory(gc?: boolean): EspruinoMemory;
   env: { VERSION: string; BOARD: string; [k: string]: any };
   version: string;
+  // "uncaughtException": an exception that reached the event loop (then not printed)
+  on?(event: string, cb: (e: any) => any): void;
 };
 
 declare namespace E {
@@ -61,6 +63,7 @@ interface CryptoModule {
 interface StorageModule {
   write(name: string, data: string | object, offset?: number, size?: number): boolean;
   read(name: string, offset?: number, length?: number): string | undefined;
+  readArrayBuffer(name: string): ArrayBuffer | undefined;
   readJSON(name: string, noExceptions?: boolean): any;
   erase(name: string): void;
   list(regex?: any): string[];

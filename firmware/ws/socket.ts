@@ -64,7 +64,9 @@ function onSocket(this: any, data?: any, url?: string): void {
   let state = link.t;
   if (state > LinkState.ReadingRefusal) return;
   // an error, or the end (which completes a refusal's body)
-  if (typeof data != "string") return link.write(state == LinkState.ReadingRefusal ? link.h : data && data.message ? "socket error: " + data.message : "socket closed", 0);
+  // (a TLS handshake that fails ends the upgrade with mbedTLS's "unsent data" error)
+  if (typeof data != "string")
+    return link.write(state == LinkState.ReadingRefusal ? link.h : state == LinkState.Upgrading && link.o.tls ? "TLS handshake failed" : data && data.message ? "socket error: " + data.message : "socket closed", 0);
   if (state == LinkState.Upgrading) {
     // the upgrade answer (head bounded to 2 KB)
     const answer = wsUpgrade((link.b += data), link.h);
