@@ -4,7 +4,7 @@
 //  1. esbuild bundles the entry, imported from a one-line stdin module so the entry's own exports
 //     never produce esbuild's CommonJS export helpers (they use `for (let ...)` getters, which Espruino
 //     runs wrongly without per-iteration bindings).
-//     format "cjs" + our own IIFE banner/footer: esbuild's "iife" (and "esm") format routes external
+//     format "cjs" + our own wrapper function (banner/footer): esbuild's "iife" (and "esm") format routes external
 //     require() calls through a __require helper built on Proxy, which Espruino lacks; with "cjs",
 //     require("Storage") stays a plain call. target es2015, ASCII output, minified.
 //     `supported` turns what esbuild cannot lower into build errors naming file:line (destructuring,
@@ -26,8 +26,13 @@ export const ROOT = path.resolve(__dirname, "..");
 /** Espruino's built-in modules: always left as require("X") calls. */
 export const ESPRUINO_BUILTINS = ["Wifi", "Storage", "net", "tls", "crypto", "ESP8266", "ESP32", "TelnetServer", "http", "dgram", "fs", "Flash"];
 
-const BANNER = "(function(){";
-const FOOTER = "})();";
+// The bundle's scope is a DECLARED function, not an anonymous IIFE: when an exception is created
+// (even one caught at once), Espruino 2v29 names each stack frame, and an anonymous function is
+// named by its source text, copied into RAM whole. For the bundle's wrapper that is the whole
+// firmware (about 30 KB): the device ran out of memory at its first caught exception and boot was
+// interrupted. A declared function is named by its name (measured: 53 variables for the exception).
+const BANNER = "function iotFirmware(){";
+const FOOTER = "}iotFirmware();";
 
 export const ESBUILD_SUPPORTED: Record<string, boolean> = {
   // cannot be lowered by esbuild to anything Espruino runs: build errors
