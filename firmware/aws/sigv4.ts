@@ -64,8 +64,8 @@ export function amzDate(t: number): string {
 const enum Stage {
   CanonicalRequest = 0, // build the canonical request, hash it
   CanonicalDone = 1, // its digest is in: are the secret's pads cached?
-  SecretPads = 2, // (HashKey: a secret longer than a block is hashed first)
-  DateInner = 3, // here the cache decides: the day's signing key pads cached -> SignatureInner
+  SecretPads = 2, // the pads of "AWS4"+secret (one longer than a block is hashed first)
+  DateInner = 3, // here the cache decides: with the day's signing key pads cached, on to SignatureInner
   DateOuter = 4,
   DateKeyPads = 5,
   RegionInner = 6,
@@ -98,8 +98,9 @@ const enum Text {
   EmptyHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 }
 
-// F() the query up to the signature; F(text) text RFC 3986-encoded (only A-Za-z0-9-_.~ stay,
-// uppercase hex; inputs are ASCII); F(bytes, 1) the bytes as lowercase hex.
+// encode(): the query up to the signature; encode(text): text RFC 3986-encoded (only A-Za-z0-9-_.~
+// stay, uppercase hex; inputs are ASCII); encode(bytes, 1): the bytes as lowercase hex. One
+// function rather than three: each costs variables while signing.
 type Encode = { (): string; (text: string): string; (bytes: string, hex: 1): string };
 
 // One presign at t ("YYYYMMDDTHHMMSSZ") as steps: returns a function that does at most 2 SHA-256
