@@ -41,8 +41,10 @@ export function estimateCodeVars(js: string): CodeVars {
 
 function moduleCodeVars(file: string): CodeVars | undefined {
   try {
-    const src = fs.readFileSync(file, "utf8");
-    const js = esbuild.transformSync(src, { loader: file.endsWith(".ts") ? "ts" : "js", target: "es2015", minify: true }).code;
+    // `const enum`s are inlined by the bundle and never exist on the device; transformed alone, a
+    // module would keep each one as an object built by a function. Made local and tree-shaken, they go.
+    const src = fs.readFileSync(file, "utf8").replace(/\bexport\s+const\s+enum\b/g, "const enum");
+    const js = esbuild.transformSync(src, { loader: file.endsWith(".ts") ? "ts" : "js", target: "es2015", minify: true, treeShaking: true, format: "esm" }).code;
     return estimateCodeVars(js);
   } catch {
     return undefined;

@@ -8,60 +8,76 @@
 // Compression-function calls since load (counted by the tests and the bench).
 export let blocks = 0;
 
-// z(s): the initial hash value into s[0..7]. z(s, m, p, e): compress the 64-byte block at p of m,
-// padded as SHA-256 pads a message of e + m.length bytes (e: bytes hashed before m, 0 or 64 after
-// an HMAC pad), into the chaining value s[0..7]. A message m from the start: z(s), then z(s, m, p, 0)
-// for p = 0, 64, ... while p < (m.length + 72) & -64; the digest is then s[0..7] (big-endian).
-export type Sha = (s: Int32Array, m?: string, p?: number, e?: number) => void;
+// sha(chain): the initial hash value into chain[0..7]. sha(chain, message, at, before): compress
+// the 64-byte block at `at` of message, padded as SHA-256 pads a message of before +
+// message.length bytes (before: bytes hashed ahead of it, 0, or 64 after an HMAC pad block), into
+// the chaining value chain[0..7]. A message from the start: sha(chain), then
+// sha(chain, message, at, 0) for at = 0, 64, ... while at < (message.length + 72) & -64; the
+// digest is then chain[0..7] (big-endian words).
+export type Sha = {
+  (chain: Int32Array): void;
+  (chain: Int32Array, message: string, at: number, before: number): void;
+};
+
+const enum Table {
+  Schedule = 0, // [0..15] the message schedule, rolling
+  Rounds = 16, // [16..79] the round constants
+  Initial = 80, // [80..87] the initial hash value
+  Length = 88,
+}
 
 export function shaKit(): Sha {
-  // K[0..15] the message schedule (rolling), K[16..79] the round constants, K[80..87] the initial
-  // hash value: the first 32 bits of the fractional parts of the cube roots of the first 64 primes
-  // and of the square roots of the first 8. Each lies at least 0.005 of its last bit away from a
-  // rounding step, so Espruino's exp(log(x) * y) pow is exact enough (tested with one 200 ulps off).
-  const K = new Int32Array(88);
-  let i = 0;
+  // The constants are the first 32 bits of the fractional parts of the cube roots of the first 64
+  // primes and of the square roots of the first 8, computed rather than written out (72 numbers
+  // as text would be some 700 bytes of bundle). Each lies at least 0.005 of its last bit away from a rounding
+  // step, so Espruino's exp(log(x) * y) pow is exact enough (tested with one 200 ulps off).
+  const table = new Int32Array(Table.Length);
+  let found = 0;
   let n = 2;
-  let d;
-  for (; i < 64; n += n > 2 ? 2 : 1) {
-    for (d = 2; d * d <= n && n % d; d++);
-    if (d * d > n) {
-      if (i < 8) K[80 + i] = (Math.sqrt(n) % 1) * 4294967296;
-      K[16 + i++] = (Math.pow(n, 1 / 3) % 1) * 4294967296;
+  let divisor;
+  for (; found < 64; n += n > 2 ? 2 : 1) {
+    for (divisor = 2; divisor * divisor <= n && n % divisor; divisor++);
+    if (divisor * divisor > n) {
+      // n is prime
+      if (found < 8) table[Table.Initial + found] = (Math.sqrt(n) % 1) * 4294967296;
+      table[Table.Rounds + found++] = (Math.pow(n, 1 / 3) % 1) * 4294967296;
     }
   }
-  return function (s: Int32Array, m?: string, p?: any, e?: any): void {
-    if (m == null) return s.set(K.subarray(80));
-    let a = s[0], b = s[1], c = s[2], d = s[3], f = s[4], g = s[5], h = s[6], k = s[7];
-    const l = m.length;
-    const x = (l + 72) & -64; // padded length
+  // a..h are the working variables of FIPS 180-4 (section 6.2.2)
+  return function (chain: Int32Array, message?: string, at?: any, before?: any): void {
+    if (message == null) return chain.set(table.subarray(Table.Initial));
+    let a = chain[0], b = chain[1], c = chain[2], d = chain[3], e = chain[4], f = chain[5], g = chain[6], h = chain[7];
+    const length = message.length;
+    const padded = (length + 72) & -64;
     let i, t, u;
     blocks++;
-    // bytes of m, then 0x80, zeros and the length in bits (messages < 512 MB)
-    for (i = 0; i < 64; i++, p++) K[i >> 2] = (K[i >> 2] << 8) | (p < l ? m.charCodeAt(p) : p - l ? (p < x - 4 ? 0 : ((e + l) * 8) >>> ((x - 1 - p) * 8)) & 255 : 128);
+    // bytes of the message, then 0x80, zeros and the length in bits (messages < 512 MB)
+    for (i = 0; i < 64; i++, at++) table[i >> 2] = (table[i >> 2] << 8) | (at < length ? message.charCodeAt(at) : at - length ? (at < padded - 4 ? 0 : ((before + length) * 8) >>> ((padded - 1 - at) * 8)) & 255 : 128);
     for (i = 0; i < 64; i++) {
       if (i > 15) {
-        t = K[(i + 1) & 15];
-        u = K[(i + 14) & 15];
-        K[i & 15] += (((t >>> 7) | (t << 25)) ^ ((t >>> 18) | (t << 14)) ^ (t >>> 3)) + (((u >>> 17) | (u << 15)) ^ ((u >>> 19) | (u << 13)) ^ (u >>> 10)) + K[(i + 9) & 15];
+        // W[i] = sigma1(W[i-2]) + W[i-7] + sigma0(W[i-15]) + W[i-16], in place over W[i-16]
+        t = table[(i + 1) & 15];
+        u = table[(i + 14) & 15];
+        table[i & 15] += (((t >>> 7) | (t << 25)) ^ ((t >>> 18) | (t << 14)) ^ (t >>> 3)) + (((u >>> 17) | (u << 15)) ^ ((u >>> 19) | (u << 13)) ^ (u >>> 10)) + table[(i + 9) & 15];
       }
-      t = (K[i & 15] + k + (((f >>> 6) | (f << 26)) ^ ((f >>> 11) | (f << 21)) ^ ((f >>> 25) | (f << 7))) + (h ^ (f & (g ^ h))) + K[16 + i]) | 0;
-      k = h;
+      // T1 = h + Sigma1(e) + Ch(e, f, g) + K[i] + W[i]; then a = T1 + Sigma0(a) + Maj(a, b, c)
+      t = (table[i & 15] + h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + table[Table.Rounds + i]) | 0;
       h = g;
       g = f;
-      f = (d + t) | 0;
+      f = e;
+      e = (d + t) | 0;
       d = c;
       c = b;
       b = a;
       a = (t + (((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & c) | (d & (a | c)))) | 0;
     }
-    s[0] += a;
-    s[1] += b;
-    s[2] += c;
-    s[3] += d;
-    s[4] += f;
-    s[5] += g;
-    s[6] += h;
-    s[7] += k;
+    chain[0] += a;
+    chain[1] += b;
+    chain[2] += c;
+    chain[3] += d;
+    chain[4] += e;
+    chain[5] += f;
+    chain[6] += g;
+    chain[7] += h;
   };
 }

@@ -1,5 +1,5 @@
-// LED adapter, ONE function (a retained function costs 5 JS variables + 1 per parameter).
-// The interval calls it with no argument (a blink step).
+// LED adapter, ONE function (a retained function costs 5 JS variables + 1 per parameter, so the
+// ops share it and the blink interval calls it too, with no argument, for each step).
 export const enum LedOp {
   /** (pin, activeLow): set the pin up (shows the steady state) */
   Init = 1,
@@ -11,41 +11,50 @@ export const enum LedOp {
   Blink = 3,
 }
 
+const enum Blink {
+  HalfPeriodMs = 200, // on 200 ms, off 200 ms
+}
+
+type Done = () => void;
+
 let pin = 2;
-let activeLow: any = 1; // a boolean once set (Init); a small integer costs 1 variable, a boolean 2
-let on: any = 0;
-let timer: any = 0;
-let edgesLeft = 0;
-let done: any = 0;
+// Initial values are small integers, not booleans or null: on Espruino an integer costs 1
+// variable, a boolean 2 (the tests and Init set real booleans and functions later).
+let activeLow: boolean | number = 1;
+let on: boolean | number = 0;
+let timer = 0; // the blink interval, 0 when none
+let edgesLeft = 0; // level changes still to show in the running blink
+let blinkDone: Done | 0 = 0; // the running blink's done (0: none, or the endless pattern)
 
 export function led(op: LedOp.Init, pin: number, activeLow: boolean): void;
 export function led(op: LedOp.Steady, on: boolean): void;
-export function led(op: LedOp.Blink, times: number, done?: () => void): void;
+export function led(op: LedOp.Blink, times: number, done?: Done): void;
 export function led(): void; // the interval's step
-export function led(op?: LedOp, a?: any, b?: any): void {
+export function led(op?: LedOp, a?: any, b?: boolean | Done | 0): void {
   if (op == LedOp.Init) {
     pin = a;
-    activeLow = b;
+    activeLow = b as boolean;
   } else if (op == LedOp.Steady) {
     on = a;
-    if (timer && !done) {
+    if (timer && !blinkDone) {
       clearInterval(timer);
       timer = 0;
     }
   } else if (op) {
     if (timer) clearInterval(timer);
-    if (done) done(); // an interrupted blink still completes its job
+    if (blinkDone) blinkDone(); // an interrupted blink still completes its job
     edgesLeft = a * 2;
-    done = b;
-    timer = setInterval(led, 200);
+    blinkDone = b as Done;
+    timer = setInterval(led, Blink.HalfPeriodMs);
     return digitalWrite(pin, activeLow); // off: an active-low LED is off when high
   } else if (--edgesLeft > 0) return digitalWrite(pin, !!(edgesLeft & 1) != activeLow);
   else {
+    // the blink is over: b (unused by the step) carries its done past the steady-state write
     clearInterval(timer);
     timer = 0;
-    b = done;
-    done = 0;
+    b = blinkDone;
+    blinkDone = 0;
   }
   if (!timer) digitalWrite(pin, on != activeLow);
-  if (b && !op) b();
+  if (b && !op) (b as Done)();
 }

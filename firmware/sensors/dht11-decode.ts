@@ -10,19 +10,26 @@ export interface DhtReading {
   h: number; // % RH
 }
 
-// Widths above 48 us are a 1 (0 ~ 27 us, 1 ~ 70 us); outside 8..110 us a width is not a bit.
-export function decodeDht(w: ArrayLike<number>, n: number): DhtReading | string {
-  if (n < 40) return n > 0 ? "incomplete (" + n + " of 40 bits)" : "no response";
-  const b = [0, 0, 0, 0, 0];
-  for (let i = 0; i < 40; i++) {
-    const us = w[n - 40 + i];
-    if (!(us >= 8 && us <= 110)) return "bad bit timing";
-    b[i >> 3] = b[i >> 3] * 2 + +(us > 48);
+// Pulse widths in microseconds: a 0 is ~27 us, a 1 ~70 us; outside MinUs..MaxUs a width is not a bit.
+const enum Us {
+  MinUs = 8,
+  OneAbove = 48,
+  MaxUs = 110,
+}
+
+export function decodeDht(widths: ArrayLike<number>, count: number): DhtReading | string {
+  if (count < 40) return count > 0 ? "incomplete (" + count + " of 40 bits)" : "no response";
+  // humidity integer and tenths, temperature integer and tenths (bit 7: below zero), checksum
+  const bytes = [0, 0, 0, 0, 0];
+  for (let bit = 0; bit < 40; bit++) {
+    const us = widths[count - 40 + bit];
+    if (!(us >= Us.MinUs && us <= Us.MaxUs)) return "bad bit timing";
+    bytes[bit >> 3] = bytes[bit >> 3] * 2 + +(us > Us.OneAbove);
   }
-  if (((b[0] + b[1] + b[2] + b[3]) & 255) != b[4]) return "checksum error";
-  const h = b[0] + b[1] / 10;
-  const t = (b[3] & 128 ? -1 : 1) * (b[2] + (b[3] & 127) / 10);
-  return h > 100 || t > 80 || t < -40 ? "value out of range" : { t: t, h: h };
+  if (((bytes[0] + bytes[1] + bytes[2] + bytes[3]) & 255) != bytes[4]) return "checksum error";
+  const humidity = bytes[0] + bytes[1] / 10;
+  const temperature = (bytes[3] & 128 ? -1 : 1) * (bytes[2] + (bytes[3] & 127) / 10);
+  return humidity > 100 || temperature > 80 || temperature < -40 ? "value out of range" : { t: temperature, h: humidity };
 }
 
 // Builds the width list a healthy sensor produces for the given bytes (tests and the simulator docs).

@@ -21,8 +21,15 @@ interface ObjectConstructor {
 }
 
 interface String {
+  /**
+   * Espruino 2v29 also reports a needle that runs off the end of the string when it is no longer
+   * than the string: "abc".indexOf("cd") is 2. A starts-with test (!s.indexOf(p)) is safe; to find
+   * a word in a list or a marker in a buffer, compare exactly or check the slice found.
+   */
+  indexOf(searchString: string, position?: number): number;
   startsWith(searchString: string, position?: number): boolean;
   endsWith(searchString: string, endPosition?: number): boolean;
+  /** Espruino 2v29: true for a needle that runs off the end, as indexOf ("abc".includes("cd")). */
   includes(searchString: string, position?: number): boolean;
   padStart(maxLength: number, fillString?: string): string;
   padEnd(maxLength: number, fillString?: string): string;

@@ -106,7 +106,7 @@ interface EspruinoModules {
 
 declare function require<K extends keyof EspruinoModules>(name: K): EspruinoModules[K];
 
-// (issue 7) Pins given as GPIO numbers (config stores numbers; Espruino accepts them everywhere a Pin goes).
+// Pins given as GPIO numbers (config stores numbers; Espruino accepts them everywhere a Pin goes).
 declare function digitalWrite(pin: number, value: number | boolean): void;
 declare function digitalRead(pin: number): number;
 declare function pinMode(pin: Pin | number, mode: string, automatic?: boolean): void;
@@ -149,7 +149,7 @@ interface ESP32Module {
   getState(): { [k: string]: any };
 }
 
-// (issue 7) Espruino passes extra setTimeout arguments to the callback (one callback for many timers).
+// Espruino passes extra setTimeout arguments to the callback (one callback for many timers).
 declare function setTimeout<A>(fn: (a: A) => void, ms: number, arg: A): number;
-// (issue 5) the same with two arguments.
+// The same with two arguments.
 declare function setTimeout<A, B>(fn: (a: A, b: B) => void, ms: number, a: A, b: B): number;

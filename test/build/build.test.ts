@@ -96,6 +96,16 @@ test("the variable estimate counts functions and parameters, as measured on the 
   expect(over.overBudget).toEqual(["functions hold ~15 variables, budget 9"]);
 });
 
+test("a module's estimate leaves out its const enums (the bundle inlines them; alone each would be an object built by a function)", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "size-enum-"));
+  const file = path.join(dir, "m.ts");
+  fs.writeFileSync(file, "export const enum Op { A = 1, B = 2 }\nconst enum Local { X = 3 }\nexport function f(op: Op, a: number): number { return op == Op.A ? a + Local.X : a; }\n");
+  const meta = { outputs: { "out.js": { inputs: { [file]: { bytesInOutput: 40 } } } } };
+  const r = sizeReport("(function(){})();", meta, { totalBytes: 1e6 });
+  expect(r.modules[0].vars).toEqual({ functions: 1, params: 2, estimate: VARS_PER_FUNCTION + 2 * VARS_PER_PARAM });
+  fs.rmSync(dir, { recursive: true });
+});
+
 test("the complete firmware stays within size-budget.json (<= 32 KB minified, few functions)", async () => {
   const fw = path.join(tmp, "firmware.js");
   await buildBundle({ entry: "firmware/main.ts", outfile: fw });
