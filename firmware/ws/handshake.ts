@@ -56,7 +56,9 @@ export function wsUpgrade(text: string, accept?: string): any {
         "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n",
     };
   }
-  if (blankLine < 0) return;
+  // (Espruino 2v29's indexOf also "finds" a needle that runs off the end of the text: a head cut
+  // after "\r\n" would count as complete)
+  if (blankLine < 0 || text.substr(blankLine, 4) != "\r\n\r\n") return;
   const status = +text.substr(text.indexOf(" ") + 1, 3) | 0;
   const answer: WsUpgradeAnswer = { code: 0, text: "", status: status, body: text.substr(blankLine + 4), date: "", c: 512 };
   let accepted = false;
