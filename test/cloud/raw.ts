@@ -4,17 +4,12 @@ import * as http from "node:http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import type { Cloud } from "../../sim/cloud";
+import { encodeLength } from "../../sim/mqtt/codec-server";
 import type { Creds } from "./helpers";
 
+// MQTT's variable-length "remaining length" field, as bytes
 export function remainingLength(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 128;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
+  return Buffer.from(encodeLength(n), "latin1");
 }
 
 export function mqttString(s: string | Buffer): Buffer {

@@ -4,6 +4,7 @@
 // Loopback only. Used for faults the stand-in does not produce by itself: malformed or oversized
 // packets, a TCP reset in the middle of a packet, a 409 or a rejected job update, reordered responses.
 import * as net from "net";
+import { remainingLength } from "../cloud/raw";
 
 export interface Pkt {
   type: number; // MQTT packet type (high nibble of the first byte)
@@ -300,13 +301,3 @@ export function publishPacket(topic: string, payload: string | Buffer, qos = 0, 
   return Buffer.concat([Buffer.from([0x30 | (qos << 1)]), remainingLength(body.length), body]);
 }
 
-export function remainingLength(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 128;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
-}
