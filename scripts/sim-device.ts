@@ -202,11 +202,6 @@ async function main(): Promise<void> {
     );
   }
   const dev = await startDevice({ board, storageDir, config, bundlePath, name, console: true });
-  console.error(
-    `[sim] ${dev.name}: ${board} booted from ${opt.bundle ?? "dist/firmware.js"}, Storage in ${storageDir}; WiFi AP "lab"` +
-      (link ? `; ${link.how}` : "") +
-      ". Ctrl-C to stop.",
-  );
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -215,8 +210,14 @@ async function main(): Promise<void> {
     if (link && link.started) await link.started.stop();
     process.exit(0);
   };
+  // (before the ready line: a Ctrl-C right after it must find the handler)
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  console.error(
+    `[sim] ${dev.name}: ${board} booted from ${opt.bundle ?? "dist/firmware.js"}, Storage in ${storageDir}; WiFi AP "lab"` +
+      (link ? `; ${link.how}` : "") +
+      ". Ctrl-C to stop.",
+  );
 }
 
 function fail(msg: string, code = 2): never {

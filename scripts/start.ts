@@ -186,7 +186,6 @@ async function main(): Promise<void> {
     "  Ctrl-C stops the lab." + (quiet ? "" : " Board console lines follow, prefixed with the thing name."),
     "",
   ].filter((l, i, a) => l !== "" || i === 0 || a[i - 1] !== "");
-  console.log(lines.join("\n"));
   let stopping = false;
   const stop = async (sig: string) => {
     if (stopping) return;
@@ -200,8 +199,10 @@ async function main(): Promise<void> {
     console.log("[lab] stopped");
     process.exit(0);
   };
+  // (before the banner: a Ctrl-C right after it must find the handler)
   process.on("SIGINT", () => void stop("Ctrl-C"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+  console.log(lines.join("\n"));
 }
 
 main().catch((e) => {

@@ -88,6 +88,7 @@ describe("without a configuration", () => {
       throw new Error(e.message + "; output so far:\n" + sim.output());
     });
     expect(sim.output()).toContain(`[sim] no iot.json in ${storage}: the board will wait for one. Use --cloud to connect it to a local stand-in, or --config FILE (example: docs/examples/sim-device.json).`);
+    await until(() => sim.output().includes("Ctrl-C to stop."), "the ready line", 30000);
     sim.child.kill("SIGINT");
     expect(await sim.exited).toBe(0);
   }, 60000);
@@ -110,6 +111,7 @@ describe("--cloud", () => {
     const cfg = JSON.parse(fs.readFileSync(path.join(dataDir, "config.json"), "utf8"));
     for (const c of [cfg.admin, ...cfg.credentials]) expect(sim.output()).not.toContain(c.secretAccessKey);
     expect(sim.output()).not.toContain("NodeVersionSupportWarning"); // it created the thing with the AWS SDK
+    await until(() => sim.output().includes("Ctrl-C to stop."), "the ready line", 30000);
     sim.child.kill("SIGINT");
     expect(await sim.exited).toBe(0);
   }, 60000);
