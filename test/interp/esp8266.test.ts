@@ -3,7 +3,7 @@
 // docs/testing.md. Each test waits for a positive event (a log line, a stand-in state); the timeouts
 // only bound a failure.
 import type { Cloud } from "../../sim/cloud";
-import { cloudUp, deviceConfig, reported, until } from "../support/e2e";
+import { cloudUp, deviceConfig, reported, until as untilState } from "../support/e2e";
 import { Board, disposeAll, interpDescribe, stubCost } from "./harness";
 import { GATES, RECONNECT, limit } from "./gates";
 
@@ -18,6 +18,11 @@ interpDescribe("ESP8266 interpreter: the real bundle", () => {
   const thing = "interp-8266";
   const status = (job: string) => (cloud.jobs.describeExecution(job, thing) || ({} as any)).status;
   // the device's own share: the lowest of three readings, the stub subtracted
+  // a stand-in state awaited; on a timeout the error carries the board's last console lines
+  const until = <T>(cond: () => T, what: string, ms: number) =>
+    untilState(cond, what, ms).catch((e) => {
+      throw new Error(e.message + "; the board's last lines:\n" + (board ? board.logs.slice(-30).join("\n") : "(no board)"));
+    });
   const usage = async (b: Board) => Math.min(await b.usage(), await b.usage(), await b.usage()) - stub;
 
   beforeAll(async () => {
