@@ -1,4 +1,4 @@
-// npm run bench:mqtt — figures for the issue-5 MQTT/WebSocket stack, next to MQTT.js in the same run:
+// npm run bench:mqtt — figures for the device's MQTT/WebSocket stack, next to MQTT.js in the same run:
 //  1. codec throughput: PUBLISH encode/decode (ours over binary strings, chunked at the ESP8266 MSS)
 //     vs mqtt-packet (Buffers);
 //  2. end-to-end messages/s against one local aedes (ws://): the device stack running inside the

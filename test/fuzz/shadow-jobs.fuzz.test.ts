@@ -393,7 +393,7 @@ describe("job runner against a model of the Jobs service, with faults", () => {
   });
 });
 
-// Regression (issue 7): a second update/accepted for the IN_PROGRESS update once started the handler
+// Regression: a second update/accepted for the IN_PROGRESS update once started the handler
 // again; the runner now ignores answers while no update is in flight or the handler is running.
 test("a duplicated update/accepted does not run the job's handler a second time", () => {
   let runs = 0;

@@ -1,4 +1,4 @@
-// Interoperability: the issue-5 client runs INSIDE THE BOARD SIMULATOR (fixture firmware
+// Interoperability: the device's MQTT client runs INSIDE THE BOARD SIMULATOR (fixture firmware
 // test/fixtures/mqtt/device.ts) and talks ws:// to aedes and to a real mosquitto; an MQTT.js
 // client is the other party. mosquitto is skipped (with a message) only when the binary is
 // absent locally; in CI (CI=true) a missing mosquitto fails the suite.
