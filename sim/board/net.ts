@@ -3,9 +3,10 @@
 // - Errors arrive as 'error' {code, message} then 'close'. Codes follow Espruino's SOCKET_ERR_*
 //   list as closely as known (approximate): -1 host not found, -2 connection reset,
 //   -3 connection closed, -5 timeout, -6 no connection, -7 unknown, -8 SSL handshake failed.
-// - TLS (ESP32 only) mimics Espruino's mbedTLS use: the server certificate is NOT verified and the
-//   SNI sent is the fixed "mbed TLS Server 1"; ca/key/cert options are passed through (client
-//   certificate) but ca does not enable verification.
+// - TLS (ESP32 only) mimics Espruino's mbedTLS use: the server certificate is NOT verified and no
+//   SNI is sent (measured on the 2v29 ESP32 build: its ClientHello carries no server_name, whatever
+//   the host); ca/key/cert options are passed through (client certificate) but ca does not enable
+//   verification.
 import * as net from "net";
 import * as tls from "tls";
 
@@ -18,7 +19,8 @@ export const SOCKET_ERRORS = {
   UNKNOWN: { code: -7, message: "unknown error" },
   SSL_HAND: { code: -8, message: "SSL handshake failed" },
 };
-export const TLS_SNI = "mbed TLS Server 1";
+// The SNI the board sends: none ("" makes Node leave the extension out, even for a host name).
+export const TLS_SNI = "";
 
 export type Resolver = (host: string, port: number) => { host: string; port: number };
 
